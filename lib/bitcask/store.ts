@@ -524,6 +524,11 @@ export class BitcaskStore {
     return this.#closed;
   }
 
+  /** Same as {@linkcode close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   #checkOpen(): void {
     if (this.#closing) throw new StoreClosedError();
   }
