@@ -43,6 +43,27 @@ export function hashKey(s: string): number {
   return h | 0;
 }
 
+/**
+ * {@linkcode hashKey} of the binary string of `b`, computed from the bytes.
+ *
+ * @param b Key bytes.
+ * @returns The same hash as `hashKey(bytesToBinary(b))`.
+ */
+export function hashBytes(b: Uint8Array): number {
+  let h = 0x811c9dc5 ^ b.length;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
+}
+
+function sameKey(s: string, b: Uint8Array): boolean {
+  if (s.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (s.charCodeAt(i) !== b[i]) return false;
+  return true;
+}
+
 const TWO_32 = 0x1_0000_0000;
 const W = 3;
 
@@ -59,11 +80,10 @@ const W = 3;
  * ```
  */
 export class KeyIndex {
-  /** slot + 1 per bucket, 0 = empty. */
+  /** Two ints per bucket: slot + 1 (0 = empty) and the key's hash. */
   #table: Int32Array;
   #mask: number;
   #keys: (string | undefined)[] = [];
-  #hashes: Int32Array;
   /** Per slot: fileId * 2^32 + offset, size, expiry. */
   #locs: Float64Array;
   #free: number[] = [];
@@ -76,13 +96,11 @@ export class KeyIndex {
    * @param expected Keys to make room for up front.
    */
   constructor(expected = 0) {
-    let cap = 16;
-    while (cap * 0.6 < expected) cap *= 2;
-    this.#table = new Int32Array(cap);
-    this.#mask = cap - 1;
-    const slots = Math.max(16, expected);
-    this.#hashes = new Int32Array(slots);
-    this.#locs = new Float64Array(W * slots);
+    let buckets = 16;
+    while (buckets * 0.6 < expected) buckets *= 2;
+    this.#table = new Int32Array(2 * buckets);
+    this.#mask = buckets - 1;
+    this.#locs = new Float64Array(W * Math.max(16, expected));
   }
 
   /** Number of keys. */
@@ -92,18 +110,18 @@ export class KeyIndex {
 
   /** Approximate bytes held by the typed arrays and the key-pointer array. */
   get bytes(): number {
-    return this.#table.byteLength + this.#hashes.byteLength + this.#locs.byteLength +
-      8 * this.#keys.length;
+    return this.#table.byteLength + this.#locs.byteLength + 8 * this.#keys.length;
   }
 
+  /** Bucket holding `key`, or -1 - (the empty bucket where it would go). */
   #find(key: string, h: number): number {
     const table = this.#table;
     const mask = this.#mask;
     let b = h & mask;
     for (;;) {
-      const s = table[b];
+      const s = table[2 * b];
       if (s === 0) return -1 - b;
-      if (this.#hashes[s - 1] === h && this.#keys[s - 1] === key) return b;
+      if (table[2 * b + 1] === h && this.#keys[s - 1] === key) return b;
       b = (b + 1) & mask;
     }
   }
@@ -118,8 +136,31 @@ export class KeyIndex {
   get(key: string, out: Location): boolean {
     const b = this.#find(key, hashKey(key));
     if (b < 0) return false;
-    this.#read(this.#table[b] - 1, out);
+    this.#read(this.#table[2 * b] - 1, out);
     return true;
+  }
+
+  /**
+   * Looks a key up by its bytes, without making a string of them.
+   *
+   * @param key Key bytes.
+   * @param out Filled with the location when found.
+   * @returns Whether the key exists.
+   */
+  getBytes(key: Uint8Array, out: Location): boolean {
+    const h = hashBytes(key);
+    const table = this.#table;
+    const mask = this.#mask;
+    let b = h & mask;
+    for (;;) {
+      const s = table[2 * b];
+      if (s === 0) return false;
+      if (table[2 * b + 1] === h && sameKey(this.#keys[s - 1] as string, key)) {
+        this.#read(s - 1, out);
+        return true;
+      }
+      b = (b + 1) & mask;
+    }
   }
 
   /**
@@ -155,21 +196,47 @@ export class KeyIndex {
     const b = this.#find(key, h);
     let slot: number;
     if (b >= 0) {
-      slot = this.#table[b] - 1;
+      slot = this.#table[2 * b] - 1;
       if (prev !== undefined) this.#read(slot, prev);
     } else {
       slot = this.#allocSlot();
       this.#keys[slot] = key;
-      this.#hashes[slot] = h;
-      this.#table[-1 - b] = slot + 1;
+      this.#table[2 * (-1 - b)] = slot + 1;
+      this.#table[2 * (-1 - b) + 1] = h;
       this.#size++;
-      if (this.#size > this.#table.length * 0.7) this.#grow();
+      if (this.#size > (this.#mask + 1) * 0.7) this.#grow();
     }
     const locs = this.#locs;
     locs[W * slot] = fileId * TWO_32 + offset;
     locs[W * slot + 1] = size;
     locs[W * slot + 2] = expiresAt;
     return b >= 0;
+  }
+
+  /**
+   * Adds a key known to be absent (bulk loading): no lookup first.
+   *
+   * @param key The key.
+   * @param fileId Data file id.
+   * @param offset Record offset.
+   * @param size Record size.
+   * @param expiresAt Expiry (Unix ms), 0 for none.
+   */
+  insertNew(key: string, fileId: number, offset: number, size: number, expiresAt: number): void {
+    const h = hashKey(key);
+    const table = this.#table;
+    const mask = this.#mask;
+    let b = h & mask;
+    while (table[2 * b] !== 0) b = (b + 1) & mask;
+    const slot = this.#allocSlot();
+    this.#keys[slot] = key;
+    table[2 * b] = slot + 1;
+    table[2 * b + 1] = h;
+    const locs = this.#locs;
+    locs[W * slot] = fileId * TWO_32 + offset;
+    locs[W * slot + 1] = size;
+    locs[W * slot + 2] = expiresAt;
+    if (++this.#size > (mask + 1) * 0.7) this.#grow();
   }
 
   /**
@@ -184,7 +251,7 @@ export class KeyIndex {
     if (b < 0) return false;
     const table = this.#table;
     const mask = this.#mask;
-    const slot = table[b] - 1;
+    const slot = table[2 * b] - 1;
     if (prev !== undefined) this.#read(slot, prev);
     this.#keys[slot] = undefined;
     this.#free.push(slot);
@@ -193,15 +260,15 @@ export class KeyIndex {
     let j = b;
     for (;;) {
       j = (j + 1) & mask;
-      const s = table[j];
-      if (s === 0) break;
-      const home = this.#hashes[s - 1] & mask;
+      if (table[2 * j] === 0) break;
+      const home = table[2 * j + 1] & mask;
       if (((j - home) & mask) >= ((j - b) & mask)) {
-        table[b] = s;
+        table[2 * b] = table[2 * j];
+        table[2 * b + 1] = table[2 * j + 1];
         b = j;
       }
     }
-    table[b] = 0;
+    table[2 * b] = 0;
     return true;
   }
 
@@ -219,12 +286,8 @@ export class KeyIndex {
     const f = this.#free.pop();
     if (f !== undefined) return f;
     const slot = this.#next++;
-    if (slot >= this.#hashes.length) {
-      const cap = Math.ceil(this.#hashes.length * 1.5);
-      const hashes = new Int32Array(cap);
-      hashes.set(this.#hashes);
-      this.#hashes = hashes;
-      const locs = new Float64Array(W * cap);
+    if (W * slot >= this.#locs.length) {
+      const locs = new Float64Array(W * Math.ceil(slot * 1.5));
       locs.set(this.#locs);
       this.#locs = locs;
     }
@@ -232,16 +295,16 @@ export class KeyIndex {
   }
 
   #grow(): void {
-    const cap = this.#table.length * 2;
-    const table = new Int32Array(cap);
-    const mask = cap - 1;
+    const buckets = 2 * (this.#mask + 1);
+    const table = new Int32Array(2 * buckets);
+    const mask = buckets - 1;
     const old = this.#table;
-    for (let i = 0; i < old.length; i++) {
-      const s = old[i];
-      if (s === 0) continue;
-      let b = this.#hashes[s - 1] & mask;
-      while (table[b] !== 0) b = (b + 1) & mask;
-      table[b] = s;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] === 0) continue;
+      let b = old[i + 1] & mask;
+      while (table[2 * b] !== 0) b = (b + 1) & mask;
+      table[2 * b] = old[i];
+      table[2 * b + 1] = old[i + 1];
     }
     this.#table = table;
     this.#mask = mask;

@@ -61,7 +61,7 @@ export class KeyDir {
   static fromSorted(keys: string[], locs: Float64Array, count: number): KeyDir {
     const index = new KeyIndex(count);
     for (let i = 0; i < count; i++) {
-      index.set(keys[i], locs[4 * i], locs[4 * i + 1], locs[4 * i + 2], locs[4 * i + 3]);
+      index.insertNew(keys[i], locs[4 * i], locs[4 * i + 1], locs[4 * i + 2], locs[4 * i + 3]);
     }
     return new KeyDir(index, KeyTree.fromSorted(keys, count));
   }
@@ -85,6 +85,17 @@ export class KeyDir {
    */
   lookup(key: string, out: Location): boolean {
     return this.#index.get(key, out);
+  }
+
+  /**
+   * Looks a key up by its bytes (no string is made).
+   *
+   * @param key Key bytes.
+   * @param out Filled with the location when found.
+   * @returns Whether the key exists.
+   */
+  lookupBytes(key: Uint8Array, out: Location): boolean {
+    return this.#index.getBytes(key, out);
   }
 
   /**
@@ -214,7 +225,7 @@ export class KeyDir {
 /** A point-in-time view of a {@linkcode KeyDir}; see {@linkcode KeyDir.view}. */
 export class KeyDirView {
   /** Internal: key -> location before its first change since the view, or null (absent). */
-  readonly undo = new Map<string, number[] | null>();
+  readonly undo: Map<string, number[] | null> = new Map();
   #dir: KeyDir;
   #tree: KeyTree;
   #onClose: () => void;

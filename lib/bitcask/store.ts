@@ -5,18 +5,15 @@
  */
 
 import fs from "node:fs";
-import { bytesToBinary, crc32, writeU32 } from "./bytes.ts";
+import { bytesToBinary } from "./bytes.ts";
 import {
   DataFile,
   dataFileName,
   FILE_HEADER_SIZE,
   FLAG_MERGED,
   hintFileName,
-  preadFully,
-  pwriteFully,
 } from "./data_file.ts";
 import {
-  CorruptRecordError,
   KeyTooLargeError,
   StoreClosedError,
   StoreLockedError,
@@ -26,24 +23,20 @@ import { fdatasync, fsyncDirSync } from "./fs_util.ts";
 import { HintBuilder } from "./hint_build.ts";
 import { type KeyDir, type KeyDirView, newLocation } from "./keydir.ts";
 import type { Location } from "./key_index.ts";
-import { byRank, loadStore, type Logger } from "./loader.ts";
+import { byRank, loadStore } from "./loader.ts";
 import { type MergeHost, type MergeResult, runMerge } from "./merge.ts";
 import { type BitcaskOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import {
-  decodeRecordHeader,
-  FLAG_MORE,
-  newRecordHeader,
   RECORD_HEADER_SIZE,
-  recordCrcMatches,
   recordSize,
-  sealRecord,
   TYPE_DELETE,
   TYPE_PUT,
   TYPE_PUT_EXPIRING,
-  writeRecordHeader,
 } from "./record.ts";
+import { ValueReader } from "./reader.ts";
 import { isExpired, type KeySource, type ScanEntry, type ScanOptions, scanSource } from "./scan.ts";
 import { BitcaskSnapshot } from "./snapshot.ts";
+import { type PendingRecord, RecordWriter } from "./writer.ts";
 
 /** Options for {@linkcode BitcaskStore.put}. */
 export interface PutOptions {
@@ -129,16 +122,7 @@ export interface StoreStats {
 }
 
 const EMPTY = new Uint8Array(0);
-const SCRATCH = 64 * 1024;
 const MERGE_CHECK_EVERY = 256;
-
-interface PendingRecord {
-  type: number;
-  key: Uint8Array;
-  value: Uint8Array;
-  expiresAt: number;
-  size: number;
-}
 
 /**
  * A Bitcask key/value store in one directory. See `mod.ts` for an example.
@@ -167,10 +151,10 @@ export class BitcaskStore {
   #syncRunning: Promise<void> | null = null;
   #syncQueued: Promise<void> | null = null;
 
-  #scratch = new Uint8Array(SCRATCH);
+  readonly #writer: RecordWriter;
+  readonly #reader: ValueReader;
   readonly #loc = newLocation();
   readonly #prev = newLocation();
-  readonly #header = newRecordHeader();
   readonly #finalizer = new FinalizationRegistry<KeyDirView>((v) => this.#closeView(v));
 
   private constructor(dir: string, opts: ResolvedOptions, lock: Deno.FsFile) {
@@ -186,6 +170,10 @@ export class BitcaskStore {
     this.#truncatedBytes = loaded.truncatedBytes;
     this.#hintsRebuilt = loaded.hintsBuilt;
     this.#hints = new HintBuilder(opts.hintWorker);
+    this.#writer = new RecordWriter(this.#active);
+    this.#reader = new ValueReader(this.#files, (loc) => {
+      if (loc.fileId === this.#active.id) this.#writer.flushTo(loc.offset + loc.size);
+    });
   }
 
   /**
@@ -251,10 +239,11 @@ export class BitcaskStore {
    */
   get(key: Uint8Array, options?: ReadOptions): Uint8Array | undefined {
     this.#checkOpen();
-    const k = bytesToBinary(key);
     const loc = this.#loc;
-    if (!this.#keydir.lookup(k, loc) || isExpired(loc.expiresAt, options?.now)) return undefined;
-    return this.#readValue(k, loc);
+    if (!this.#keydir.lookupBytes(key, loc) || isExpired(loc.expiresAt, options?.now)) {
+      return undefined;
+    }
+    return this.#reader.read(key, loc);
   }
 
   /**
@@ -278,7 +267,7 @@ export class BitcaskStore {
   stat(key: Uint8Array, options?: ReadOptions): KeyInfo | undefined {
     this.#checkOpen();
     const loc = this.#loc;
-    if (!this.#keydir.lookup(bytesToBinary(key), loc) || isExpired(loc.expiresAt, options?.now)) {
+    if (!this.#keydir.lookupBytes(key, loc) || isExpired(loc.expiresAt, options?.now)) {
       return undefined;
     }
     return { expiresAt: loc.expiresAt, valueSize: loc.size - RECORD_HEADER_SIZE - key.length };
@@ -513,6 +502,7 @@ export class BitcaskStore {
         await Promise.allSettled([...this.#hintJobs]);
         await this.#syncRunning?.catch(() => {});
         await this.#syncQueued?.catch(() => {});
+        if (this.#writer.failure === null) this.#writer.flush();
         fs.fdatasyncSync(this.#active.fd);
       } finally {
         for (const f of this.#files.values()) f.close();
@@ -531,6 +521,8 @@ export class BitcaskStore {
 
   #checkOpen(): void {
     if (this.#closing) throw new StoreClosedError();
+    const failure = this.#writer.failure;
+    if (failure !== null) throw failure;
   }
 
   #pending(
@@ -558,62 +550,13 @@ export class BitcaskStore {
     return { type, key, value, expiresAt, size: recordSize(key.length, value.length) };
   }
 
-  /** Appends records as one batch; returns the offset of the first. */
+  /** Appends records as one batch (rotating first if they do not fit); returns the first offset. */
   #append(recs: PendingRecord[], index: number): number {
     let total = 0;
     for (const r of recs) total += r.size;
-    if (
-      this.#active.size > FILE_HEADER_SIZE && this.#active.size + total > this.#opts.maxFileSize
-    ) {
-      this.#rotate();
-    }
-    const file = this.#active;
-    const base = file.size;
-    let pos = base;
-    const buf = this.#scratch;
-    let len = 0;
-    try {
-      for (let i = 0; i < recs.length; i++) {
-        const r = recs[i];
-        const type = i < recs.length - 1 ? r.type | FLAG_MORE : r.type;
-        if (r.size > SCRATCH) {
-          if (len > 0) {
-            pwriteFully(file.fd, buf.subarray(0, len), pos);
-            pos += len;
-            len = 0;
-          }
-          const head = new Uint8Array(RECORD_HEADER_SIZE + r.key.length);
-          writeRecordHeader(head, 0, type, r.expiresAt, index, r.key.length, r.value.length);
-          head.set(r.key, RECORD_HEADER_SIZE);
-          writeU32(head, 0, crc32(r.value, crc32(head.subarray(4))));
-          pwriteFully(file.fd, head, pos);
-          pos += head.length;
-          pwriteFully(file.fd, r.value, pos);
-          pos += r.value.length;
-          continue;
-        }
-        if (len + r.size > buf.length) {
-          pwriteFully(file.fd, buf.subarray(0, len), pos);
-          pos += len;
-          len = 0;
-        }
-        writeRecordHeader(buf, len, type, r.expiresAt, index, r.key.length, r.value.length);
-        buf.set(r.key, len + RECORD_HEADER_SIZE);
-        buf.set(r.value, len + RECORD_HEADER_SIZE + r.key.length);
-        sealRecord(buf, len, r.size);
-        len += r.size;
-      }
-      if (len > 0) pwriteFully(file.fd, buf.subarray(0, len), pos);
-    } catch (e) {
-      // Leave no partial batch behind for a later write to sit after.
-      try {
-        fs.ftruncateSync(file.fd, base);
-      } catch { /* the torn tail is cut at the next open */ }
-      throw e;
-    }
-    file.size = base + total;
-    if (index > file.maxIndex) file.maxIndex = index;
-    return base;
+    const size = this.#active.size;
+    if (size > FILE_HEADER_SIZE && size + total > this.#opts.maxFileSize) this.#rotate();
+    return this.#writer.append(recs, index);
   }
 
   #applyPut(k: string, off: number, size: number, expiresAt: number): void {
@@ -641,22 +584,12 @@ export class BitcaskStore {
   }
 
   #readValue(k: string, loc: Location): Uint8Array {
-    const file = this.#files.get(loc.fileId) as DataFile;
-    const buf = new Uint8Array(loc.size);
-    const h = this.#header;
-    const got = preadFully(file.fd, buf, 0, loc.size, loc.offset);
-    let bad = got < loc.size ? "truncated record" : decodeRecordHeader(buf, 0, h);
-    if (bad === null && !recordCrcMatches(buf, 0, loc.size)) bad = "checksum mismatch";
-    if (bad === null && h.keyLength !== k.length) bad = "record holds another key";
-    for (let i = 0; bad === null && i < k.length; i++) {
-      if (buf[RECORD_HEADER_SIZE + i] !== k.charCodeAt(i)) bad = "record holds another key";
-    }
-    if (bad !== null) throw new CorruptRecordError(file.path, loc.offset, bad);
-    return buf.subarray(RECORD_HEADER_SIZE + h.keyLength);
+    return this.#reader.read(k, loc);
   }
 
   #rotate(): void {
     const old = this.#active;
+    this.#writer.flush();
     fs.fdatasyncSync(old.fd); // an older file must be complete before a newer one exists
     const id = this.#nextId++;
     const file = DataFile.create(`${this.#dir}/${dataFileName(id)}`, {
@@ -668,6 +601,7 @@ export class BitcaskStore {
     fsyncDirSync(this.#dir);
     this.#files.set(id, file);
     this.#active = file;
+    this.#writer.switchTo(file);
     this.#scheduleHint(old);
   }
 
@@ -761,6 +695,11 @@ export class BitcaskStore {
   }
 
   #startSync(): Promise<void> {
+    try {
+      this.#writer.flush();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const p = fdatasync(this.#active.fd).finally(() => {
       if (this.#syncRunning === p) this.#syncRunning = null;
     });

@@ -23,16 +23,21 @@ Deno.test("crc32 matches the IEEE check value and continues across parts", () =>
 
 Deno.test("u16/u32/u64 round-trip little-endian", () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.nat(0xffffffff), fc.nat(0xffff), (a, c, d) => {
-      const buf = new Uint8Array(14);
-      writeU64(buf, 0, a);
-      writeU32(buf, 8, c);
-      writeU16(buf, 12, d);
-      assert.equal(readU64(buf, 0), a);
-      assert.equal(readU32(buf, 8), c);
-      assert.equal(readU16(buf, 12), d);
-      assert.equal(new DataView(buf.buffer).getBigUint64(0, true), BigInt(a));
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.nat(0xffffffff),
+      fc.nat(0xffff),
+      (a, c, d) => {
+        const buf = new Uint8Array(14);
+        writeU64(buf, 0, a);
+        writeU32(buf, 8, c);
+        writeU16(buf, 12, d);
+        assert.equal(readU64(buf, 0), a);
+        assert.equal(readU32(buf, 8), c);
+        assert.equal(readU16(buf, 12), d);
+        assert.equal(new DataView(buf.buffer).getBigUint64(0, true), BigInt(a));
+      },
+    ),
   );
   const big = new Uint8Array(8).fill(0xff);
   assert.equal(readU64(big, 0), -1, "values past 2^53 are reported, not rounded");

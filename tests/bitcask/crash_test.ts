@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { BitcaskStore } from "../../lib/bitcask/mod.ts";
 import { DATA_MAGIC, decodeFileHeader, FLAG_MERGED } from "../../lib/bitcask/data_file.ts";
-import { RECORD_HEADER_SIZE, sealRecord, TYPE_PUT, writeRecordHeader } from "../../lib/bitcask/record.ts";
+import {
+  RECORD_HEADER_SIZE,
+  sealRecord,
+  TYPE_PUT,
+  writeRecordHeader,
+} from "../../lib/bitcask/record.ts";
 import { type WorkOp, workOp } from "./_crash_workload.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -58,8 +63,11 @@ function activeFile(dir: string): string {
   for (const e of Deno.readDirSync(dir)) {
     if (!e.name.endsWith(".data")) continue;
     const path = `${dir}/${e.name}`;
+    if (Deno.statSync(path).size < 32) continue; // creation cut short: the store removes it
     const h = decodeFileHeader(DATA_MAGIC, Deno.readFileSync(path).subarray(0, 32), path);
-    if ((h.flags & FLAG_MERGED) === 0 && (h.rank > best[0] || (h.rank === best[0] && h.id > best[1]))) {
+    if (
+      (h.flags & FLAG_MERGED) === 0 && (h.rank > best[0] || (h.rank === best[0] && h.id > best[1]))
+    ) {
       best = [h.rank, h.id, path];
     }
   }
@@ -89,25 +97,38 @@ Deno.test({
     let applied = 0; // model holds the state after this index
     let lastWrite = 0; // highest index <= applied that wrote a record
     let seed = 0x2545f491;
-    const rand = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) ^ (seed + 0x9e3779b9)) >>> 0) / 2 ** 32;
+    const rand = () =>
+      ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) ^ (seed + 0x9e3779b9)) >>> 0) / 2 ** 32;
     for (let it = 0; it < ITERATIONS; it++) {
       const confirmed = await runAndKill(dir.path, 20 + Math.floor(rand() * 250));
-      const torn = it % 2 === 1 ? tearTail(activeFile(dir.path), confirmed + 1_000_000, 1 + Math.floor(rand() * 330)) : 0;
+      const torn = it % 2 === 1
+        ? tearTail(activeFile(dir.path), confirmed + 1_000_000, 1 + Math.floor(rand() * 330))
+        : 0;
       const store = await BitcaskStore.open(dir.path, { logger: () => {}, autoMerge: false });
       try {
-        assert.equal(store.stats().truncatedBytes, torn, `iteration ${it}: torn bytes cut`);
+        // At least the torn bytes appended here (the kill may have torn a write of its own).
+        assert.ok(store.stats().truncatedBytes >= torn, `iteration ${it}: torn bytes not cut`);
         const last = store.lastIndex();
         // Every synced write is there...
         let confirmedWrite = lastWrite;
         const probe = new Map(model);
-        for (let i = applied + 1; i <= confirmed; i++) if (apply(probe, workOp(i))) confirmedWrite = i;
-        assert.ok(last >= confirmedWrite, `iteration ${it}: lastIndex ${last} < synced write ${confirmedWrite}`);
+        for (let i = applied + 1; i <= confirmed; i++) {
+          if (apply(probe, workOp(i))) confirmedWrite = i;
+        }
+        assert.ok(
+          last >= confirmedWrite,
+          `iteration ${it}: lastIndex ${last} < synced write ${confirmedWrite}`,
+        );
         // ...and the store holds exactly the state after its last index: no partial batch or record.
         for (let i = applied + 1; i <= last; i++) if (apply(model, workOp(i))) lastWrite = i;
         applied = last;
         assert.equal(store.size, model.size, `iteration ${it}: key count`);
         for (const [k, v] of model) {
-          assert.deepEqual(store.get(te.encode(k)), v, `iteration ${it}: value of ${k} at index ${last}`);
+          assert.deepEqual(
+            store.get(te.encode(k)),
+            v,
+            `iteration ${it}: value of ${k} at index ${last}`,
+          );
         }
         let n = 0;
         for (const _ of store.scan({ values: false })) n++;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hashKey, KeyIndex, newLocation } from "../../lib/bitcask/key_index.ts";
+import { hashBytes, hashKey, KeyIndex, newLocation } from "../../lib/bitcask/key_index.ts";
 
 Deno.test("KeyIndex matches a Map model under random sets and deletes", () => {
   fc.assert(
@@ -30,7 +30,12 @@ Deno.test("KeyIndex matches a Map model under random sets and deletes", () => {
           const v = model.get(key);
           assert.equal(ix.get(key, loc), v !== undefined);
           if (v !== undefined) {
-            assert.deepEqual(loc, { fileId: v % 1000, offset: v, size: v + 29, expiresAt: v % 3 ? 0 : v * 7 });
+            assert.deepEqual(loc, {
+              fileId: v % 1000,
+              offset: v,
+              size: v + 29,
+              expiresAt: v % 3 ? 0 : v * 7,
+            });
           }
         }
       },
@@ -58,11 +63,30 @@ Deno.test("KeyIndex packs large file ids and offsets losslessly", () => {
   ix.set("a", 2 ** 21 - 1, 2 ** 32 - 1, 2 ** 31, 2 ** 52);
   const loc = newLocation();
   assert.ok(ix.get("a", loc));
-  assert.deepEqual(loc, { fileId: 2 ** 21 - 1, offset: 2 ** 32 - 1, size: 2 ** 31, expiresAt: 2 ** 52 });
+  assert.deepEqual(loc, {
+    fileId: 2 ** 21 - 1,
+    offset: 2 ** 32 - 1,
+    size: 2 ** 31,
+    expiresAt: 2 ** 52,
+  });
 });
 
 Deno.test("hashKey spreads similar keys", () => {
   const seen = new Set<number>();
   for (let i = 0; i < 10_000; i++) seen.add(hashKey("user:" + i) & 0xffff);
   assert.ok(seen.size > 8000, `${seen.size} distinct low bits`);
+});
+
+Deno.test("KeyIndex.getBytes finds the same keys as get, without a string", () => {
+  const ix = new KeyIndex();
+  const keys = ["", "a", "\x00\xff", "key:000000000123", "x".repeat(300)];
+  keys.forEach((k, i) => ix.set(k, 1, i, 40, 0));
+  const loc = newLocation();
+  keys.forEach((k, i) => {
+    const bytes = Uint8Array.from(k, (c) => c.charCodeAt(0));
+    assert.equal(hashBytes(bytes), hashKey(k));
+    assert.ok(ix.getBytes(bytes, loc), JSON.stringify(k));
+    assert.equal(loc.offset, i);
+  });
+  assert.equal(ix.getBytes(new Uint8Array([0x61, 0x61]), loc), false);
 });

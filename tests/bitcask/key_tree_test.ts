@@ -63,7 +63,10 @@ Deno.test("KeyTree matches a Set model under random inserts, removes and clones"
         for (const p of probes) {
           for (const inclusive of [true, false]) {
             for (const reverse of [true, false]) {
-              assert.deepEqual(collect(t, p, inclusive, reverse), expected(set, p, inclusive, reverse));
+              assert.deepEqual(
+                collect(t, p, inclusive, reverse),
+                expected(set, p, inclusive, reverse),
+              );
             }
           }
         }

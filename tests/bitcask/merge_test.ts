@@ -51,7 +51,9 @@ Deno.test("merge under concurrent reads and writes keeps every result equal to t
     assert.equal(store.size, model.size);
     const st = store.stats();
     assert.equal(st.dataFiles.filter((f) => f.retired).length, 0);
-    for (const f of st.dataFiles) assert.ok(f.size <= 16 * 1024, `output ${f.id} is ${f.size} bytes`);
+    for (const f of st.dataFiles) {
+      assert.ok(f.size <= 16 * 1024, `output ${f.id} is ${f.size} bytes`);
+    }
     const after = dataBytes(dir.path);
     assert.ok(after < before / 2, `disk use went from ${before} to ${after} bytes`);
   }
@@ -85,7 +87,10 @@ Deno.test("merge starts by itself past the dead-byte thresholds and bounds disk 
 
 Deno.test("merge of a store whose keys were all deleted reclaims the disk", async () => {
   await using dir = await tempDir();
-  await using store = await openStore(dir.path, quiet([], { maxFileSize: 8 * 1024, autoMerge: false }));
+  await using store = await openStore(
+    dir.path,
+    quiet([], { maxFileSize: 8 * 1024, autoMerge: false }),
+  );
   for (let i = 0; i < 1000; i++) store.put(b(`k${i}`), new Uint8Array(100));
   for (let i = 0; i < 1000; i++) store.delete(b(`k${i}`));
   assert.ok(dataBytes(dir.path) > 100_000);
@@ -103,7 +108,11 @@ Deno.test("merge keeps expiries, values and the last index", async () => {
     await using store = await openStore(dir.path, opts);
     store.put(b("e"), b("expiring"), { expiresAt: 123_456, index: 5 });
     store.put(b("p"), b("plain"), { index: 6 });
-    store.batch([{ type: "put", key: b("q"), value: b("in batch") }, { type: "put", key: b("r"), value: b("too") }], {
+    store.batch([{ type: "put", key: b("q"), value: b("in batch") }, {
+      type: "put",
+      key: b("r"),
+      value: b("too"),
+    }], {
       index: 7,
     });
     store.put(b("p"), b("plain2"), { index: 8 });

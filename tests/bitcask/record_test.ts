@@ -13,7 +13,13 @@ import {
   writeRecordHeader,
 } from "../../lib/bitcask/record.ts";
 
-function record(type: number, expiresAt: number, index: number, key: string, value: string): Uint8Array {
+function record(
+  type: number,
+  expiresAt: number,
+  index: number,
+  key: string,
+  value: string,
+): Uint8Array {
   const k = new TextEncoder().encode(key);
   const v = new TextEncoder().encode(value);
   const size = recordSize(k.length, v.length);
@@ -52,7 +58,13 @@ Deno.test("the record CRC covers every byte after it", () => {
 Deno.test("decodeRecordHeader rejects impossible headers", () => {
   const h = newRecordHeader();
   assert.match(decodeRecordHeader(record(9, 0, 0, "k", "v"), 3, h) ?? "", /unknown record type/);
-  assert.match(decodeRecordHeader(record(TYPE_DELETE, 0, 0, "k", "v"), 3, h) ?? "", /delete record with a value/);
-  assert.match(decodeRecordHeader(record(TYPE_PUT_EXPIRING, 0, 0, "k", "v"), 3, h) ?? "", /without expiry/);
+  assert.match(
+    decodeRecordHeader(record(TYPE_DELETE, 0, 0, "k", "v"), 3, h) ?? "",
+    /delete record with a value/,
+  );
+  assert.match(
+    decodeRecordHeader(record(TYPE_PUT_EXPIRING, 0, 0, "k", "v"), 3, h) ?? "",
+    /without expiry/,
+  );
   assert.equal(decodeRecordHeader(record(TYPE_DELETE, 0, 0, "k", ""), 3, h), null);
 });

@@ -15,7 +15,10 @@ function value(i: number): Uint8Array {
 
 /** Writes `n` records into files of `perFile` records each and closes. */
 async function fill(dir: string, n: number, perFile = 1000): Promise<void> {
-  await using store = await openStore(dir, quiet([], { maxFileSize: HEADER + perFile * REC, autoMerge: false }));
+  await using store = await openStore(
+    dir,
+    quiet([], { maxFileSize: HEADER + perFile * REC, autoMerge: false }),
+  );
   for (let i = 0; i < n; i++) store.put(key(i), value(i), { index: i + 1 });
 }
 
@@ -31,7 +34,37 @@ Deno.test("open truncates a torn tail of the active file and keeps every whole r
   const path = `${dir.path}/000000001.data`;
   // A record cut short, as a crash in the middle of a write leaves it.
   const f = Deno.openSync(path, { append: true });
-  f.writeSync(new Uint8Array([1, 2, 3, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 200, 0]));
+  f.writeSync(
+    new Uint8Array([
+      1,
+      2,
+      3,
+      4,
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      4,
+      0,
+      0,
+      0,
+      200,
+      0,
+    ]),
+  );
   f.close();
   const logs: string[] = [];
   {
@@ -156,7 +189,14 @@ Deno.test("open removes leftovers of interrupted work", async () => {
     store.put(b("new"), b("write"));
   }
   const names = listDir(dir.path);
-  for (const gone of ["000000009.data.merging", "000000001.hint.tmp", "000000077.hint", "000000099.data"]) {
+  for (
+    const gone of [
+      "000000009.data.merging",
+      "000000001.hint.tmp",
+      "000000077.hint",
+      "000000099.data",
+    ]
+  ) {
     assert.ok(!names.includes(gone), `${gone} still there: ${names}`);
   }
   await using again = await openStore(dir.path);

@@ -9,15 +9,42 @@ type Model = Map<string, Entry>;
 const bin = (k: string) => Uint8Array.from(k, (c) => c.charCodeAt(0));
 const str = (u: Uint8Array) => String.fromCharCode(...u);
 
-const keyArb = fc.constantFrom("", "a", "ab", "abc", "b", "ba", "bb", "c", "\x00", "\x00\x01", "\xff", "\xff\xfe", "key:1", "key:2", "key:10");
+const keyArb = fc.constantFrom(
+  "",
+  "a",
+  "ab",
+  "abc",
+  "b",
+  "ba",
+  "bb",
+  "c",
+  "\x00",
+  "\x00\x01",
+  "\xff",
+  "\xff\xfe",
+  "key:1",
+  "key:2",
+  "key:10",
+);
 const valueArb = fc.oneof(
   { weight: 20, arbitrary: fc.uint8Array({ maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 65_000, max: 90_000 }).map((n) => new Uint8Array(n).fill(n & 0xff)) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 65_000, max: 90_000 }).map((n) =>
+      new Uint8Array(n).fill(n & 0xff)
+    ),
+  },
 );
-const ttlArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 50 }) });
+const ttlArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, {
+  weight: 1,
+  arbitrary: fc.integer({ min: 1, max: 50 }),
+});
 
 const opArb = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ t: fc.constant("put" as const), k: keyArb, v: valueArb, ttl: ttlArb }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({ t: fc.constant("put" as const), k: keyArb, v: valueArb, ttl: ttlArb }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("del" as const), k: keyArb }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant("get" as const), k: keyArb }) },
   {
@@ -38,7 +65,10 @@ const opArb = fc.oneof(
       ops: fc.array(fc.record({ del: fc.boolean(), k: keyArb, v: valueArb }), { maxLength: 5 }),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("tick" as const), d: fc.integer({ min: 1, max: 40 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant("tick" as const), d: fc.integer({ min: 1, max: 40 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("reopen" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("merge" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("snapshot" as const) }) },
@@ -50,19 +80,31 @@ function live(model: Model, now: number): [string, Entry][] {
   );
 }
 
-function expectScan(model: Model, now: number, o: ScanOptions & { fromS?: string; prefixS?: string }): string[] {
+function expectScan(
+  model: Model,
+  now: number,
+  o: ScanOptions & { fromS?: string; prefixS?: string },
+): string[] {
   let keys = live(model, now).map(([k]) => k);
   const { fromS, prefixS, inclusive = true, reverse = false, limit = Infinity } = o;
   if (prefixS !== undefined) keys = keys.filter((k) => k.startsWith(prefixS));
   if (fromS !== undefined) {
-    keys = keys.filter((k) => reverse ? (inclusive ? k <= fromS : k < fromS) : (inclusive ? k >= fromS : k > fromS));
+    keys = keys.filter((k) =>
+      reverse ? (inclusive ? k <= fromS : k < fromS) : (inclusive ? k >= fromS : k > fromS)
+    );
   }
   if (reverse) keys.reverse();
   return keys.slice(0, limit);
 }
 
-function checkAll(store: BitcaskStore | { get: BitcaskStore["get"]; scan: BitcaskStore["scan"] }, model: Model, now: number): void {
-  const got = [...store.scan({ now })].map((e) => [str(e.key), e.value as Uint8Array, e.expiresAt] as const);
+function checkAll(
+  store: BitcaskStore | { get: BitcaskStore["get"]; scan: BitcaskStore["scan"] },
+  model: Model,
+  now: number,
+): void {
+  const got = [...store.scan({ now })].map((e) =>
+    [str(e.key), e.value as Uint8Array, e.expiresAt] as const
+  );
   const want = live(model, now).map(([k, e]) => [k, e.value, e.expiresAt] as const);
   assert.deepEqual(got, want);
 }
@@ -72,7 +114,12 @@ Deno.test("BitcaskStore matches an in-memory model under random operations, reop
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { maxLength: 100, size: "max" }), async (ops) => {
       const dir = await Deno.makeTempDir({ prefix: "bitcask_model_" });
-      const opts = quiet([], { maxFileSize: 1024, mergeMinDeadBytes: 0, mergeDeadRatio: 0.3, mergeStepMs: 0.1 });
+      const opts = quiet([], {
+        maxFileSize: 1024,
+        mergeMinDeadBytes: 0,
+        mergeDeadRatio: 0.3,
+        mergeStepMs: 0.1,
+      });
       let store = await openStore(dir, opts);
       const model: Model = new Map();
       let now = 1_000;
@@ -108,7 +155,10 @@ Deno.test("BitcaskStore matches an in-memory model under random operations, reop
                 now,
               };
               const got = [...store.scan(o)].map((e) => str(e.key));
-              assert.deepEqual(got, expectScan(model, now, { ...o, fromS: op.from, prefixS: op.prefix }));
+              assert.deepEqual(
+                got,
+                expectScan(model, now, { ...o, fromS: op.from, prefixS: op.prefix }),
+              );
               break;
             }
             case "batch": {
@@ -119,7 +169,11 @@ Deno.test("BitcaskStore matches an in-memory model under random operations, reop
               }
               if (deletes > 0 || op.ops.some((x) => !x.del)) written = index + 1;
               const n = store.batch(
-                op.ops.map((x) => x.del ? { type: "delete" as const, key: bin(x.k) } : { type: "put" as const, key: bin(x.k), value: x.v }),
+                op.ops.map((x) =>
+                  x.del
+                    ? { type: "delete" as const, key: bin(x.k) }
+                    : { type: "put" as const, key: bin(x.k), value: x.v }
+                ),
                 { index: ++index },
               );
               assert.equal(n, deletes);

@@ -52,7 +52,11 @@ Deno.test("BitcaskStore judges expiry against the caller's now, Redis style", as
   await using store = await openStore(dir.path);
   store.put(b("t"), b("v"), { expiresAt: 1000 });
   assert.equal(s(store.get(b("t"), { now: 999 })), "v");
-  assert.equal(s(store.get(b("t"), { now: 1000 })), "v", "a key expires once time is past its expiry");
+  assert.equal(
+    s(store.get(b("t"), { now: 1000 })),
+    "v",
+    "a key expires once time is past its expiry",
+  );
   assert.equal(store.get(b("t"), { now: 1001 }), undefined);
   assert.equal(store.has(b("t"), { now: 1001 }), false);
   assert.deepEqual(store.stat(b("t"), { now: 5 }), { expiresAt: 1000, valueSize: 1 });
@@ -111,7 +115,8 @@ Deno.test("BitcaskStore.scan walks in byte order with from, direction, prefix an
   const bin = (k: string) => Uint8Array.from(k, (c) => c.charCodeAt(0));
   const str = (u: Uint8Array) => String.fromCharCode(...u);
   for (const k of [...keys].reverse()) store.put(bin(k), bin(k.toUpperCase()));
-  const walk = (o: Parameters<BitcaskStore["scan"]>[0]) => [...store.scan(o)].map((e) => str(e.key));
+  const walk = (o: Parameters<BitcaskStore["scan"]>[0]) =>
+    [...store.scan(o)].map((e) => str(e.key));
   assert.deepEqual(walk({}), keys);
   assert.deepEqual(walk({ reverse: true }), [...keys].reverse());
   assert.deepEqual(walk({ from: bin("ab") }), keys.slice(1));
@@ -121,7 +126,10 @@ Deno.test("BitcaskStore.scan walks in byte order with from, direction, prefix an
   assert.deepEqual(walk({ prefix: bin("a") }), ["a", "ab", "abc"]);
   assert.deepEqual(walk({ prefix: bin("a"), reverse: true }), ["abc", "ab", "a"]);
   assert.deepEqual(walk({ prefix: bin("ab"), from: bin("ab"), inclusive: false }), ["abc"]);
-  assert.deepEqual(walk({ prefix: bin("a"), from: bin("abc"), reverse: true, inclusive: false }), ["ab", "a"]);
+  assert.deepEqual(walk({ prefix: bin("a"), from: bin("abc"), reverse: true, inclusive: false }), [
+    "ab",
+    "a",
+  ]);
   assert.deepEqual(walk({ prefix: bin("\xff") }), ["\xff", "\xffa", "\xff\xff"]);
   assert.deepEqual(walk({ prefix: bin("\xff"), reverse: true }), ["\xff\xff", "\xffa", "\xff"]);
   assert.deepEqual(walk({ prefix: bin("\xff\xff"), reverse: true }), ["\xff\xff"]);
@@ -227,7 +235,9 @@ Deno.test("BitcaskStore takes an exclusive lock on its directory", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
-      `import { BitcaskStore } from ${JSON.stringify(new URL("../../lib/bitcask/mod.ts", import.meta.url).href)};
+      `import { BitcaskStore } from ${
+        JSON.stringify(new URL("../../lib/bitcask/mod.ts", import.meta.url).href)
+      };
        try { await BitcaskStore.open(${JSON.stringify(dir.path)}); console.log("opened"); }
        catch (e) { console.log(e.name); }`,
     ],
@@ -277,7 +287,9 @@ Deno.test("BitcaskStore rotates files at maxFileSize and builds hints on its wor
   assert.equal(hints, data - 1, "every file but the active one has a hint");
   await using again = await openStore(dir.path, opts);
   assert.equal(again.stats().hintsRebuilt, 0);
-  for (let i = 0; i < 500; i++) assert.deepEqual(again.get(b(`key${i}`)), new Uint8Array(100).fill(i & 0xff));
+  for (let i = 0; i < 500; i++) {
+    assert.deepEqual(again.get(b(`key${i}`)), new Uint8Array(100).fill(i & 0xff));
+  }
 });
 
 Deno.test("BitcaskStore.sync resolves for concurrent callers", async () => {
