@@ -1,4 +1,5 @@
 import { BitcaskStore } from "../../lib/bitcask/mod.ts";
+import { DataFile } from "../../lib/bitcask/data_file.ts";
 import type { BitcaskOptions } from "../../lib/bitcask/mod.ts";
 
 const te = new TextEncoder();
@@ -50,4 +51,9 @@ export function dataBytes(dir: string): number {
     if (e.name.endsWith(".data")) n += Deno.statSync(`${dir}/${e.name}`).size;
   }
   return n;
+}
+
+/** Creates data file 1 (rank 1) in `dir`; close it when done. */
+export function newDataFile(dir: string, baseIndex = 0): DataFile {
+  return DataFile.create(`${dir}/000000001.data`, { id: 1, rank: 1, flags: 0, baseIndex });
 }

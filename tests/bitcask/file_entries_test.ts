@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { DataFile } from "../../lib/bitcask/data_file.ts";
+import type { DataFile } from "../../lib/bitcask/data_file.ts";
 import { CorruptRecordError } from "../../lib/bitcask/errors.ts";
 import { collectEntries } from "../../lib/bitcask/file_entries.ts";
 import { recordSize, TYPE_DELETE, TYPE_PUT, TYPE_PUT_EXPIRING } from "../../lib/bitcask/record.ts";
 import { type PendingRecord, RecordWriter } from "../../lib/bitcask/writer.ts";
-import { b, tempDir } from "./_helpers.ts";
+import { b, newDataFile, tempDir } from "./_helpers.ts";
 
 function rec(type: number, key: string, value = "", expiresAt = 0): PendingRecord {
   const k = b(key);
@@ -13,7 +13,7 @@ function rec(type: number, key: string, value = "", expiresAt = 0): PendingRecor
 }
 
 async function makeFile(dir: string, batches: PendingRecord[][]): Promise<DataFile> {
-  const file = DataFile.create(`${dir}/000000001.data`, { id: 1, rank: 1, flags: 0, baseIndex: 3 });
+  const file = newDataFile(dir, 3);
   const w = new RecordWriter(file);
   batches.forEach((batch, i) => w.append(batch, 10 + i));
   w.flush();

@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { DataFile } from "../../lib/bitcask/data_file.ts";
 import { recordSize, TYPE_PUT } from "../../lib/bitcask/record.ts";
 import { RecordScanner } from "../../lib/bitcask/scanner.ts";
 import { RecordWriter } from "../../lib/bitcask/writer.ts";
-import { b, tempDir } from "./_helpers.ts";
+import { b, newDataFile, tempDir } from "./_helpers.ts";
 
 Deno.test("RecordScanner reads records across window refills and reports where it stops", async () => {
   await using dir = await tempDir();
-  const file = DataFile.create(`${dir.path}/000000001.data`, {
-    id: 1,
-    rank: 1,
-    flags: 0,
-    baseIndex: 0,
-  });
+  const file = newDataFile(dir.path);
   try {
     const w = new RecordWriter(file);
     const sizes: number[] = [];

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { DataFile } from "../../lib/bitcask/data_file.ts";
 import { recordSize, TYPE_PUT } from "../../lib/bitcask/record.ts";
 import { type PendingRecord, RecordWriter } from "../../lib/bitcask/writer.ts";
-import { b, tempDir } from "./_helpers.ts";
+import { b, newDataFile, tempDir } from "./_helpers.ts";
 
 function rec(key: string, value: Uint8Array): PendingRecord {
   const k = b(key);
@@ -12,12 +11,7 @@ function rec(key: string, value: Uint8Array): PendingRecord {
 
 Deno.test("RecordWriter buffers records until flush or the end of the task", async () => {
   await using dir = await tempDir();
-  const file = DataFile.create(`${dir.path}/000000001.data`, {
-    id: 1,
-    rank: 1,
-    flags: 0,
-    baseIndex: 0,
-  });
+  const file = newDataFile(dir.path);
   try {
     const w = new RecordWriter(file);
     const off = w.append([rec("a", b("1")), rec("b", b("2"))], 9);
@@ -40,12 +34,7 @@ Deno.test("RecordWriter buffers records until flush or the end of the task", asy
 
 Deno.test("RecordWriter fails every later call after a write error", async () => {
   await using dir = await tempDir();
-  const file = DataFile.create(`${dir.path}/000000001.data`, {
-    id: 1,
-    rank: 1,
-    flags: 0,
-    baseIndex: 0,
-  });
+  const file = newDataFile(dir.path);
   const w = new RecordWriter(file);
   w.append([rec("a", b("1"))], 1);
   file.close(); // the next write fails with EBADF
