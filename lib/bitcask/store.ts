@@ -535,7 +535,7 @@ export class BitcaskStore {
     if (!(value instanceof Uint8Array)) {
       throw new TypeError("Cannot write: value must be a Uint8Array");
     }
-    if (key.length > this.#opts.maxKeySize) {
+    if (kind === "put" && key.length > this.#opts.maxKeySize) {
       throw new KeyTooLargeError(key.length, this.#opts.maxKeySize);
     }
     if (value.length > this.#opts.maxValueSize) {

@@ -93,6 +93,7 @@ Deno.test("BitcaskStore rejects oversized keys and values and writes nothing", a
     ValueTooLargeError,
   );
   assert.equal(store.delete(b("123456789")), false, "deletes are not size-checked");
+  assert.equal(store.batch([{ type: "delete", key: b("123456789") }]), 0);
   assert.equal(dataBytes(dir.path), before);
   assert.equal(store.get(b("fine")), undefined);
   assert.equal(store.size, 1);
