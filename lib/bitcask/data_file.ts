@@ -7,7 +7,7 @@
  * |---|---|---|
  * | 0 | 8 | magic `BTRFDATA` (hint files: `BTRFHINT`) |
  * | 8 | 2 | format version |
- * | 10 | 2 | flags (bit 0: written by a merge) |
+ * | 10 | 2 | flags (bit 0: written by a merge, bit 1: everything ranked before is cleared) |
  * | 12 | 4 | file id |
  * | 16 | 4 | rank: replay order (a merge output ranks with the newest file it replaced) |
  * | 20 | 8 | base Raft index: the store's applied index when the file was made |
@@ -26,6 +26,8 @@ export const FILE_HEADER_SIZE = 32;
 export const FORMAT_VERSION = 1;
 /** Header flag: the file was written by a merge. */
 export const FLAG_MERGED = 1;
+/** Header flag: the store was cleared when this file was made; every file ranked before it is dead. */
+export const FLAG_CLEARED = 2;
 /** Magic of data files. */
 export const DATA_MAGIC = "BTRFDATA";
 /** Magic of hint files. */

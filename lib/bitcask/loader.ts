@@ -12,12 +12,14 @@ import {
   DataFile,
   dataFileName,
   FILE_HEADER_SIZE,
+  FLAG_CLEARED,
   FLAG_MERGED,
   hintFileName,
 } from "./data_file.ts";
 import { CorruptRecordError } from "./errors.ts";
 import { collectEntries, type FileEntries } from "./file_entries.ts";
 import { fsyncDirSync, writeFileAtomicSync } from "./fs_util.ts";
+import { ExpirySet } from "./expiry_set.ts";
 import { decodeHint, encodeHint } from "./hint_file.ts";
 import { KeyDir } from "./keydir.ts";
 import { TYPE_DELETE } from "./record.ts";
@@ -33,6 +35,8 @@ export interface LoadedStore {
   active: DataFile;
   /** The keydir. */
   keydir: KeyDir;
+  /** The keys that have an expiry. */
+  expiring: ExpirySet;
   /** Highest Raft index found. */
   lastIndex: number;
   /** Next free file id. */
@@ -113,7 +117,23 @@ export function loadStore(dir: string, log: Logger): LoadedStore {
       if (!files.has(id)) fs.rmSync(`${dir}/${hintFileName(id)}`, { force: true });
     }
 
-    const order = [...files.values()].sort(byRank);
+    let order = [...files.values()].sort(byRank);
+    // Files ranked before the newest "cleared" marker are dead: remove them.
+    let cleared = -1;
+    order.forEach((f, i) => {
+      if (f.flags & FLAG_CLEARED) cleared = i;
+    });
+    if (cleared > 0) {
+      for (const f of order.slice(0, cleared)) {
+        fs.rmSync(`${dir}/${hintFileName(f.id)}`, { force: true });
+        fs.rmSync(f.path);
+        f.close();
+        files.delete(f.id);
+        opened.splice(opened.indexOf(f), 1);
+        log("info", `removed ${dataFileName(f.id)}, cleared by ${dataFileName(order[cleared].id)}`);
+      }
+      order = order.slice(cleared);
+    }
     let active: DataFile | undefined;
     for (const f of order) if ((f.flags & FLAG_MERGED) === 0) active = f;
     let nextId = (dataIds[dataIds.length - 1] ?? 0) + 1;
@@ -170,9 +190,10 @@ export function loadStore(dir: string, log: Logger): LoadedStore {
       streams.push(entries);
     }
 
-    const keydir = mergeStreams(order, streams);
+    const expiring = new ExpirySet();
+    const keydir = mergeStreams(order, streams, expiring);
     const lastIndex = order.reduce((m, f) => Math.max(m, f.maxIndex), 0);
-    return { files, active, keydir, lastIndex, nextId, truncatedBytes, hintsBuilt };
+    return { files, active, keydir, expiring, lastIndex, nextId, truncatedBytes, hintsBuilt };
   } catch (e) {
     for (const f of opened) f.close();
     throw e;
@@ -183,7 +204,7 @@ export function loadStore(dir: string, log: Logger): LoadedStore {
  * K-way merge of key-sorted streams; for equal keys the stream later in
  * `order` wins. Counts live bytes per file.
  */
-function mergeStreams(order: DataFile[], streams: FileEntries[]): KeyDir {
+function mergeStreams(order: DataFile[], streams: FileEntries[], expiring: ExpirySet): KeyDir {
   const total = streams.reduce((s, e) => s + e.count, 0);
   const keys: string[] = [];
   const locs = new Float64Array(4 * Math.max(1, total));
@@ -234,6 +255,7 @@ function mergeStreams(order: DataFile[], streams: FileEntries[]): KeyDir {
       locs[4 * n + 1] = e.locs[3 * i];
       locs[4 * n + 2] = e.locs[3 * i + 1];
       locs[4 * n + 3] = e.locs[3 * i + 2];
+      if (e.locs[3 * i + 2] !== 0) expiring.add(key);
       f.liveBytes += e.locs[3 * i + 1];
       n++;
     }

@@ -57,6 +57,8 @@ export interface MergeHost {
   readonly lastIndex: number;
   /** True once the store is closing: the merge stops. */
   readonly closing: boolean;
+  /** Changes when the store is cleared: the merge stops and drops its outputs. */
+  readonly epoch: number;
   /** Log sink. */
   readonly log: Logger;
   /** Makes the active file immutable and starts a new one. */
@@ -122,7 +124,10 @@ export async function runMerge(host: MergeHost, options: MergeOptions): Promise<
   const inputIds = new Set(inputs.map((f) => f.id));
   const rank = inputs[inputs.length - 1].rank;
   const baseIndex = host.lastIndex;
-  const { dir, keydir } = host;
+  const { dir, keydir, epoch } = host;
+  const checkpoint = () => {
+    if (host.closing || host.epoch !== epoch) throw new MergeCancelled();
+  };
 
   const outputs: Output[] = [];
   let out: Output | null = null;
@@ -202,6 +207,7 @@ export async function runMerge(host: MergeHost, options: MergeOptions): Promise<
       ) {
         flush();
         if (out !== null) await finish(out);
+        checkpoint();
         const id = host.allocId();
         const file = DataFile.create(`${dir}/${dataFileName(id)}.merging`, {
           id,
@@ -227,13 +233,18 @@ export async function runMerge(host: MergeHost, options: MergeOptions): Promise<
       if (performance.now() - sliceStart >= options.stepMs) {
         flush();
         await new Promise((r) => setTimeout(r, 0));
-        if (host.closing) throw new MergeCancelled();
+        checkpoint();
         sliceStart = performance.now();
       }
     }
     flush();
     if (out !== null) await finish(out);
+    checkpoint();
   } catch (e) {
+    if (host.epoch !== epoch) {
+      host.retire(outputs.map((o) => o.file)); // the store was cleared: the copies are dead
+      return result;
+    }
     flush();
     if (e instanceof MergeCancelled) return result;
     // Keep what was copied: the keydir may point into the outputs already.

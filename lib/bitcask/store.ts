@@ -5,11 +5,12 @@
  */
 
 import fs from "node:fs";
-import { bytesToBinary } from "./bytes.ts";
+import { binaryToBytes, bytesToBinary } from "./bytes.ts";
 import {
   DataFile,
   dataFileName,
   FILE_HEADER_SIZE,
+  FLAG_CLEARED,
   FLAG_MERGED,
   hintFileName,
 } from "./data_file.ts";
@@ -21,7 +22,8 @@ import {
 } from "./errors.ts";
 import { fdatasync, fsyncDirSync } from "./fs_util.ts";
 import { HintBuilder } from "./hint_build.ts";
-import { type KeyDir, type KeyDirView, newLocation } from "./keydir.ts";
+import { ExpirySet } from "./expiry_set.ts";
+import { KeyDir, type KeyDirView, newLocation } from "./keydir.ts";
 import type { Location } from "./key_index.ts";
 import { byRank, loadStore } from "./loader.ts";
 import { type MergeHost, type MergeResult, runMerge } from "./merge.ts";
@@ -133,7 +135,10 @@ export class BitcaskStore {
   readonly #lock: Deno.FsFile;
   readonly #files: Map<number, DataFile>;
   #active: DataFile;
-  readonly #keydir: KeyDir;
+  #keydir: KeyDir;
+  #expiring: ExpirySet;
+  /** Bumped by clear(); a merge started before it abandons its work. */
+  #epoch = 0;
   #lastIndex: number;
   #nextId: number;
   readonly #truncatedBytes: number;
@@ -165,6 +170,7 @@ export class BitcaskStore {
     this.#files = loaded.files;
     this.#active = loaded.active;
     this.#keydir = loaded.keydir;
+    this.#expiring = loaded.expiring;
     this.#lastIndex = loaded.lastIndex;
     this.#nextId = loaded.nextId;
     this.#truncatedBytes = loaded.truncatedBytes;
@@ -351,6 +357,55 @@ export class BitcaskStore {
     }
     this.#afterWrite(index);
     return deleted;
+  }
+
+  /**
+   * Removes every key at once: a new data file marked "cleared" makes all
+   * older files dead (on reopen too), and they are deleted as soon as no
+   * snapshot reads them. O(1) in the number of keys.
+   *
+   * @param options Raft index of the operation.
+   * @returns Number of keys removed.
+   */
+  clear(options: WriteOptions = {}): number {
+    this.#checkOpen();
+    const index = checkIndex(options.index);
+    const removed = this.#keydir.size;
+    this.#writer.flush();
+    if (index > this.#lastIndex) this.#lastIndex = index;
+    this.#rotate(FLAG_CLEARED);
+    this.#epoch++;
+    this.#keydir = new KeyDir();
+    this.#expiring = new ExpirySet();
+    this.#retire([...this.#files.values()].filter((f) => f !== this.#active && !f.retired));
+    return removed;
+  }
+
+  /**
+   * Picks keys that have an expiry, at random (repeats possible), for an
+   * active-expiry cycle to check.
+   *
+   * @param count How many to pick.
+   * @param random Source of numbers in [0, 1).
+   * @returns Keys and their expiry times.
+   */
+  sampleExpiring(count: number, random: () => number): { key: Uint8Array; expiresAt: number }[] {
+    this.#checkOpen();
+    const out: { key: Uint8Array; expiresAt: number }[] = [];
+    const loc = this.#loc;
+    for (let i = 0; i < count; i++) {
+      const k = this.#expiring.sample(random);
+      if (k === undefined) break;
+      if (this.#keydir.lookup(k, loc)) {
+        out.push({ key: binaryToBytes(k), expiresAt: loc.expiresAt });
+      }
+    }
+    return out;
+  }
+
+  /** Number of keys that have an expiry. */
+  get expiringCount(): number {
+    return this.#expiring.size;
   }
 
   /**
@@ -564,7 +619,9 @@ export class BitcaskStore {
     const file = this.#active;
     if (this.#keydir.set(k, file.id, off, size, expiresAt, prev)) {
       (this.#files.get(prev.fileId) as DataFile).liveBytes -= prev.size;
+      if (prev.expiresAt !== 0 && expiresAt === 0) this.#expiring.remove(k);
     }
+    if (expiresAt !== 0) this.#expiring.add(k);
     file.liveBytes += size;
   }
 
@@ -572,6 +629,7 @@ export class BitcaskStore {
     const prev = this.#prev;
     if (this.#keydir.delete(k, prev)) {
       (this.#files.get(prev.fileId) as DataFile).liveBytes -= prev.size;
+      if (prev.expiresAt !== 0) this.#expiring.remove(k);
     }
   }
 
@@ -587,7 +645,7 @@ export class BitcaskStore {
     return this.#reader.read(k, loc);
   }
 
-  #rotate(): void {
+  #rotate(flags = 0): void {
     const old = this.#active;
     this.#writer.flush();
     fs.fdatasyncSync(old.fd); // an older file must be complete before a newer one exists
@@ -595,7 +653,7 @@ export class BitcaskStore {
     const file = DataFile.create(`${this.#dir}/${dataFileName(id)}`, {
       id,
       rank: id,
-      flags: 0,
+      flags,
       baseIndex: this.#lastIndex,
     });
     fsyncDirSync(this.#dir);
@@ -641,7 +699,12 @@ export class BitcaskStore {
     return {
       dir: this.#dir,
       maxFileSize: this.#opts.maxFileSize,
-      keydir: this.#keydir,
+      get keydir() {
+        return store.#keydir;
+      },
+      get epoch() {
+        return store.#epoch;
+      },
       files: this.#files,
       get active() {
         return store.#active;
@@ -659,7 +722,8 @@ export class BitcaskStore {
     };
   }
 
-  #retire(files: DataFile[]): void {
+  #retire(all: DataFile[]): void {
+    const files = all.filter((f) => !f.retired);
     for (const f of files) f.retired = true;
     this.#retiring.push({ files, views: new Set(this.#views) });
     this.#reap();

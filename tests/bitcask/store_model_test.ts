@@ -72,6 +72,7 @@ const opArb = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("reopen" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("merge" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("snapshot" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("clear" as const) }) },
 );
 
 function live(model: Model, now: number): [string, Entry][] {
@@ -182,6 +183,11 @@ Deno.test("BitcaskStore matches an in-memory model under random operations, reop
             case "tick":
               now += op.d;
               break;
+            case "clear":
+              assert.equal(store.clear({ index: ++index }), model.size);
+              model.clear();
+              written = index;
+              break;
             case "reopen":
               await store.close();
               store = await openStore(dir, opts);
@@ -202,6 +208,8 @@ Deno.test("BitcaskStore matches an in-memory model under random operations, reop
             }
           }
           assert.equal(store.size, model.size);
+          const withTtl = [...model.values()].filter((e) => e.expiresAt !== 0).length;
+          assert.equal(store.expiringCount, withTtl);
         }
         checkAll(store, model, now);
         assert.equal(store.lastIndex(), written);
