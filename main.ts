@@ -5,13 +5,37 @@
  */
 
 import { type Config, FlagError, parseFlags, USAGE, VERSION } from "./lib/cli/mod.ts";
+import { BitraftNode, NodeStartError } from "./lib/cluster/mod.ts";
 
 function fail(message: string, code: number): never {
   console.error(`bitraft: ${message}`);
   Deno.exit(code);
 }
 
-function main(argv: string[]): void {
+async function serve(config: Config): Promise<void> {
+  let node: BitraftNode;
+  try {
+    node = await BitraftNode.start({
+      data: config.data,
+      bind: config.bind,
+      durability: config.durability,
+      maxDatafileSize: config.maxDatafileSize,
+      auth: config.auth,
+      logLevel: config.logLevel,
+    });
+  } catch (e) {
+    fail(e instanceof NodeStartError ? e.message : String(e), 1);
+  }
+  const stop = () => void node.shutdown();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await node.finished;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  Deno.exit(0);
+}
+
+async function main(argv: string[]): Promise<void> {
   let config: Config;
   try {
     config = parseFlags(argv);
@@ -32,12 +56,8 @@ function main(argv: string[]): void {
       fail("--parse-snapshot is not available in this version yet", 1);
       break;
     case "serve":
-      // The storage engine is built; the Redis server that will listen on
-      // config.bind and keep its data under config.data comes next.
-      console.log(`bitraft ${VERSION}: storage engine only, no server yet`);
-      console.log(`(would serve ${config.bind} from data dir '${config.data}')\n`);
-      console.log(USAGE);
+      await serve(config);
   }
 }
 
-main(Deno.args);
+await main(Deno.args);

@@ -403,6 +403,26 @@ export class BitcaskStore {
     return out;
   }
 
+  /**
+   * Picks a random key that has not expired.
+   *
+   * @param random Source of numbers in [0, 1).
+   * @param options `now` to skip expired keys.
+   * @returns A key, or undefined when there is none (or only expired ones were found).
+   */
+  randomKey(random: () => number, options?: ReadOptions): Uint8Array | undefined {
+    this.#checkOpen();
+    const loc = this.#loc;
+    for (let i = 0; i < 100; i++) {
+      const k = this.#keydir.randomKey(random);
+      if (k === undefined) return undefined;
+      if (this.#keydir.lookup(k, loc) && !isExpired(loc.expiresAt, options?.now)) {
+        return binaryToBytes(k);
+      }
+    }
+    return undefined;
+  }
+
   /** Number of keys that have an expiry. */
   get expiringCount(): number {
     return this.#expiring.size;

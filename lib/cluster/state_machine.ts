@@ -1,0 +1,69 @@
+/**
+ * The deterministic apply function: runs a log entry's operation against
+ * the store at the operation's stamped time and commits its writes as one
+ * atomic batch carrying the entry's index. It reads nothing else: no clock,
+ * no randomness, no node-local state, so every node applying the same log
+ * ends with the same keyspace.
+ *
+ * @module
+ */
+
+import type { BitcaskStore } from "../bitcask/mod.ts";
+import { type Reply, ReplyError } from "../resp/mod.ts";
+import { lower } from "../server/args.ts";
+import type { CommandSpec } from "../server/command.ts";
+import type { CursorTable } from "../server/cursors.ts";
+import { decodeOperation } from "../server/operation.ts";
+import { Tx } from "../server/tx.ts";
+
+/** Applies log entries to the store. */
+export class StateMachine {
+  #store: BitcaskStore;
+  #table: Map<string, CommandSpec>;
+  #cursors: CursorTable;
+  /** Index of the last entry applied. */
+  appliedIndex: number;
+
+  /**
+   * Creates the state machine.
+   *
+   * @param store The store (its lastIndex() is where applying resumes).
+   * @param table The command table.
+   * @param cursors SCAN cursors, for reads inside transactions.
+   */
+  constructor(store: BitcaskStore, table: Map<string, CommandSpec>, cursors: CursorTable) {
+    this.#store = store;
+    this.#table = table;
+    this.#cursors = cursors;
+    this.appliedIndex = store.lastIndex();
+  }
+
+  /**
+   * Applies one entry.
+   *
+   * @param index The entry's index.
+   * @param data The encoded operation.
+   * @returns The reply for the client that proposed it.
+   * @throws Whatever the store throws on an I/O failure (the node must stop).
+   */
+  apply(index: number, data: Uint8Array): Reply {
+    const op = decodeOperation(data);
+    const tx = new Tx(this.#store, op.time);
+    const replies = op.cmds.map((argv) => this.#run(tx, argv));
+    if (tx.dirty) tx.commit(index);
+    this.appliedIndex = index;
+    return op.transaction ? replies : replies[0];
+  }
+
+  #run(tx: Tx, argv: Uint8Array[]): Reply {
+    const spec = this.#table.get(lower(argv[0]));
+    try {
+      if (spec?.apply) return spec.apply(tx, argv);
+      if (spec?.read) return spec.read(tx, argv, { cursors: this.#cursors });
+      return new ReplyError(`ERR command '${lower(argv[0])}' cannot run in a transaction`);
+    } catch (e) {
+      if (e instanceof ReplyError) return e;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Raft storage: a segmented write-ahead log of Raft entries with CRC per
+ * record, a torn tail cut on open, group-committed `fdatasync`, and whole
+ * segments dropped after compaction.
+ *
+ * ```ts
+ * import { Wal } from "./mod.ts";
+ *
+ * const wal = await Wal.open(await Deno.makeTempDir(), { segmentSize: 1 << 20 });
+ * const data = new TextEncoder().encode("SET k v");
+ * wal.append([{ index: 1, term: 1, data }, { index: 2, term: 1, data }]);
+ * await wal.sync(); // both entries are durable
+ * wal.entries(1, 3); // [{ index: 1, term: 1, data }, { index: 2, ... }]
+ * wal.truncateFrom(2); // a conflicting suffix goes
+ * wal.append([{ index: 2, term: 2, data }]);
+ * wal.compact(1); // a snapshot covers entry 1
+ * wal.firstIndex; // 2
+ * wal.term(1); // 1 (the compaction point)
+ * await wal.close();
+ * ```
+ *
+ * @module
+ */
+
+export { LOCK_FILE_NAME, Wal, type WalStats } from "./wal.ts";
+export type { WalEntry } from "./wal_entry.ts";
+export type { WalLogger, WalOptions } from "./wal_options.ts";
+export { WalClosedError, WalCorruptError, WalLockedError } from "./wal_errors.ts";

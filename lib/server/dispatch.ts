@@ -1,0 +1,241 @@
+/**
+ * Runs the commands a connection sent in one read, in order, and returns
+ * one reply slot per command (a value, or a promise for writes).
+ *
+ * Ordering: a read that follows a write of the same connection must see
+ * that write, and must not see a later one of that connection. So such a
+ * read is attached to the pending write's proposal and runs synchronously
+ * right after the write is applied (before any later entry); reads with no
+ * pending write before them run at once. Writes are proposed as they come,
+ * so a pipeline of writes shares one log append and one fsync.
+ *
+ * @module
+ */
+
+import type { BitcaskStore } from "../bitcask/mod.ts";
+import { OK, QUEUED, type Reply, ReplyError } from "../resp/mod.ts";
+import { ascii, lower } from "./args.ts";
+import { arityOk, type CommandSpec, type NodeServices } from "./command.ts";
+import type { CursorTable } from "./cursors.ts";
+import { LiveKeyspace } from "./keyspace.ts";
+import type { Session } from "./session.ts";
+
+/** A write on its way through the log. */
+export interface Proposal {
+  /** The reply computed when the operation is applied. */
+  readonly reply: Promise<Reply>;
+  /**
+   * Runs `fn` synchronously right after the operation is applied (before
+   * any later entry), or with `false` if it failed and will not be.
+   */
+  afterApply(fn: (applied: boolean) => void): void;
+}
+
+/** Turns operations into replicated, durable, applied log entries. */
+export interface Proposer {
+  /**
+   * Proposes an operation; the time is stamped by the proposer.
+   *
+   * @param op The commands, and whether they form a MULTI/EXEC transaction.
+   * @returns The proposal.
+   */
+  propose(op: { transaction: boolean; cmds: Uint8Array[][] }): Proposal;
+}
+
+/** One reply in a batch, with the protocol it is to be encoded in. */
+export interface Slot {
+  /** The reply, or a promise for it. */
+  reply: Reply | Promise<Reply>;
+  /** RESP version of the session when the command ran. */
+  protocol: 2 | 3;
+}
+
+/** What the dispatcher works with. */
+export interface DispatcherDeps {
+  /** The command table. */
+  table: Map<string, CommandSpec>;
+  /** The store, for reads. */
+  store: BitcaskStore;
+  /** Where writes go. */
+  proposer: Proposer;
+  /** Node services for admin commands. */
+  node: NodeServices;
+  /** SCAN cursors. */
+  cursors: CursorTable;
+  /** Called for unexpected errors (bugs, I/O). */
+  log: (message: string) => void;
+}
+
+/**
+ * Builds Redis's unknown-command error.
+ *
+ * @param argv The command.
+ * @returns The error.
+ */
+export function unknownCommand(argv: Uint8Array[]): ReplyError {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${ascii(argv[i]).slice(0, 128 - args.length)}' `;
+  }
+  return new ReplyError(
+    `ERR unknown command '${ascii(argv[0]).slice(0, 128)}', with args beginning with: ${args}`,
+  );
+}
+
+/** Executes commands for sessions. */
+export class Dispatcher {
+  #d: DispatcherDeps;
+  /** Commands run since start (INFO). */
+  commandsProcessed = 0;
+
+  /**
+   * Creates a dispatcher.
+   *
+   * @param deps Table, store, proposer, node services.
+   */
+  constructor(deps: DispatcherDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Runs a batch of commands for a session.
+   *
+   * @param session The connection's session.
+   * @param cmds The commands, in arrival order.
+   * @returns One slot per command, in order.
+   */
+  run(session: Session, cmds: Uint8Array[][]): Slot[] {
+    const slots: Slot[] = [];
+    let pending: Proposal | null = null;
+    for (const argv of cmds) {
+      // After QUIT or SHUTDOWN nothing more is run (Redis: CLOSE_AFTER_REPLY).
+      if (session.closeAfterReply || session.shutdownAfterReply) break;
+      this.commandsProcessed++;
+      let reply: Reply | Promise<Reply>;
+      try {
+        const r = this.#one(session, argv, pending);
+        if (r.proposal !== null) pending = r.proposal;
+        reply = r.reply;
+      } catch (e) {
+        reply = this.#asError(e);
+      }
+      slots.push({ reply, protocol: session.protocol });
+    }
+    return slots;
+  }
+
+  #one(
+    session: Session,
+    argv: Uint8Array[],
+    pending: Proposal | null,
+  ): { reply: Reply | Promise<Reply>; proposal: Proposal | null } {
+    const name = lower(argv[0]);
+    const spec = this.#d.table.get(name);
+    session.lastCommand = name;
+    session.lastCommandAt = Date.now();
+    const fail = (e: ReplyError) => {
+      if (session.multi !== null) session.multiFailed = true;
+      return { reply: e, proposal: null };
+    };
+    if (spec === undefined || name.startsWith("__")) return fail(unknownCommand(argv));
+    if (!arityOk(spec, argv.length)) {
+      return fail(new ReplyError(`ERR wrong number of arguments for '${spec.name}' command`));
+    }
+    if (!session.authenticated && !spec.noAuth) {
+      return fail(new ReplyError("NOAUTH Authentication required."));
+    }
+    if (session.multi !== null && !spec.inMulti) {
+      if (spec.kind === "admin") {
+        return fail(new ReplyError(`ERR Command not allowed inside a transaction`));
+      }
+      session.multi.push(argv.map((a) => a.slice()));
+      return { reply: QUEUED, proposal: null };
+    }
+    switch (spec.kind) {
+      case "read":
+        return { reply: this.#read([argv], pending, false), proposal: null };
+      case "write": {
+        spec.check?.(argv);
+        const p = this.#d.proposer.propose({ transaction: false, cmds: [argv] });
+        return { reply: p.reply, proposal: p };
+      }
+      default:
+        return this.#admin(spec, session, argv, pending);
+    }
+  }
+
+  #admin(
+    spec: CommandSpec,
+    session: Session,
+    argv: Uint8Array[],
+    pending: Proposal | null,
+  ): { reply: Reply | Promise<Reply>; proposal: Proposal | null } {
+    switch (spec.name) {
+      case "multi":
+        if (session.multi !== null) throw new ReplyError("ERR MULTI calls can not be nested");
+        session.multi = [];
+        session.multiFailed = false;
+        return { reply: OK, proposal: null };
+      case "discard":
+        if (session.multi === null) throw new ReplyError("ERR DISCARD without MULTI");
+        session.multi = null;
+        session.multiFailed = false;
+        return { reply: OK, proposal: null };
+      case "exec": {
+        if (session.multi === null) throw new ReplyError("ERR EXEC without MULTI");
+        const queued = session.multi;
+        const failed = session.multiFailed;
+        session.multi = null;
+        session.multiFailed = false;
+        if (failed) {
+          throw new ReplyError("EXECABORT Transaction discarded because of previous errors.");
+        }
+        const table = this.#d.table;
+        if (queued.every((a) => table.get(lower(a[0]))?.kind === "read")) {
+          return { reply: this.#read(queued, pending, true), proposal: null };
+        }
+        const p = this.#d.proposer.propose({ transaction: true, cmds: queued });
+        return { reply: p.reply, proposal: p };
+      }
+    }
+    const reply = (spec.admin as NonNullable<CommandSpec["admin"]>)(argv, {
+      session,
+      node: this.#d.node,
+    });
+    return {
+      reply: reply instanceof Promise ? reply.catch((e) => this.#asError(e)) : reply,
+      proposal: null,
+    };
+  }
+
+  /** Runs reads now, or right after the pending write is applied. */
+  #read(cmds: Uint8Array[][], pending: Proposal | null, asArray: boolean): Reply | Promise<Reply> {
+    const run = (): Reply => {
+      const ks = new LiveKeyspace(this.#d.store, Date.now());
+      const replies = cmds.map((argv) => {
+        try {
+          const spec = this.#d.table.get(lower(argv[0])) as CommandSpec;
+          return (spec.read as NonNullable<CommandSpec["read"]>)(ks, argv, {
+            cursors: this.#d.cursors,
+          });
+        } catch (e) {
+          return this.#asError(e);
+        }
+      });
+      return asArray ? replies : replies[0];
+    };
+    if (pending === null) return run();
+    return new Promise((resolve) => {
+      pending.afterApply((applied) =>
+        resolve(applied ? run() : new ReplyError("ERR the preceding write failed"))
+      );
+    });
+  }
+
+  #asError(e: unknown): ReplyError {
+    if (e instanceof ReplyError) return e;
+    const msg = e instanceof Error ? e.message : String(e);
+    this.#d.log(`command failed: ${msg}`);
+    return new ReplyError(`ERR ${msg}`);
+  }
+}
