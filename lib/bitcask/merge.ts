@@ -15,6 +15,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import fs from "node:fs";
 import { bytesToBinary } from "./bytes.ts";
 import {
@@ -232,7 +233,7 @@ export async function runMerge(host: MergeHost, options: MergeOptions): Promise<
 
       if (performance.now() - sliceStart >= options.stepMs) {
         flush();
-        await new Promise((r) => setTimeout(r, 0));
+        await new Promise((r) => setImmediate(r));
         checkpoint();
         sliceStart = performance.now();
       }

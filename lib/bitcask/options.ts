@@ -52,6 +52,12 @@ export interface BitcaskOptions {
    */
   mergeStepMs?: number;
   /**
+   * Bytes of recently read values kept in memory (values up to 64 KiB), so
+   * hot keys cost no system call. 0 disables the cache.
+   * @default {33554432} (32 MiB)
+   */
+  valueCacheSize?: number;
+  /**
    * Build hint files for rotated data files on a worker thread (false:
    * synchronously, which stalls the caller while the file is scanned).
    * @default {true}
@@ -97,6 +103,7 @@ export function resolveOptions(o: BitcaskOptions): ResolvedOptions {
     mergeMinDeadBytes = 32 * MIB,
     mergeStepMs = 4,
     hintWorker = true,
+    valueCacheSize = 32 * MIB,
     logger = defaultLogger,
   } = o;
   return {
@@ -108,6 +115,7 @@ export function resolveOptions(o: BitcaskOptions): ResolvedOptions {
     mergeMinDeadBytes: check("mergeMinDeadBytes", mergeMinDeadBytes, 0, Number.MAX_SAFE_INTEGER),
     mergeStepMs: check("mergeStepMs", mergeStepMs, 0.1, 1000),
     hintWorker: Boolean(hintWorker),
+    valueCacheSize: check("valueCacheSize", valueCacheSize, 0, Number.MAX_SAFE_INTEGER),
     logger,
   };
 }

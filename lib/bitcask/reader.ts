@@ -1,14 +1,14 @@
 /**
  * Reading values: one positioned read per record, checked (CRC, header and
- * key) before any byte is returned. Small records are read into a shared
- * 64 KiB pool, so a `get` allocates no buffer of its own; the value returned
- * is a view into that pool (like Node's `Buffer.allocUnsafe`): copy it with
- * `slice()` if you keep many small values for long.
+ * key) before any byte is returned, with a cache of recently read values in
+ * front. Values handed out may be shared with the cache or a 64 KiB read
+ * pool: they are read-only (copy with `slice()` to change or keep many).
  *
  * @module
  */
 
 import { type DataFile, preadFully } from "./data_file.ts";
+import type { ValueCache } from "./value_cache.ts";
 import { CorruptRecordError } from "./errors.ts";
 import type { Location } from "./key_index.ts";
 import {
@@ -20,6 +20,8 @@ import {
 
 const POOL = 64 * 1024;
 const POOLED = 4 * 1024;
+/** Records up to this size go to the cache (in a buffer of their own, not the pool). */
+const CACHED = 64 * 1024;
 
 function keyAt(buf: Uint8Array, at: number, k: string | Uint8Array): boolean {
   if (typeof k === "string") {
@@ -37,16 +39,23 @@ export class ValueReader {
   #pool = new Uint8Array(POOL);
   #pos = 0;
   #header = newRecordHeader();
+  #cache: ValueCache;
 
   /**
    * Creates a reader.
    *
    * @param files The store's files by id.
    * @param beforeRead Called before each read (flushes buffered records).
+   * @param cache Recently read values.
    */
-  constructor(files: Map<number, DataFile>, beforeRead: (loc: Location) => void) {
+  constructor(
+    files: Map<number, DataFile>,
+    beforeRead: (loc: Location) => void,
+    cache: ValueCache,
+  ) {
     this.#files = files;
     this.#beforeRead = beforeRead;
+    this.#cache = cache;
   }
 
   /**
@@ -58,12 +67,15 @@ export class ValueReader {
    * @throws {CorruptRecordError} If the record is damaged or holds another key.
    */
   read(k: string | Uint8Array, loc: Location): Uint8Array {
+    const cached = this.#cache.get(loc.fileId, loc.offset);
+    if (cached !== undefined) return cached;
     this.#beforeRead(loc);
     const file = this.#files.get(loc.fileId) as DataFile;
     const size = loc.size;
+    const cacheable = this.#cache.enabled && size <= CACHED;
     let buf: Uint8Array;
     let off = 0;
-    if (size <= POOLED) {
+    if (size <= POOLED && !cacheable) {
       if (this.#pos + size > POOL) {
         this.#pool = new Uint8Array(POOL);
         this.#pos = 0;
@@ -82,6 +94,8 @@ export class ValueReader {
     const ks = off + RECORD_HEADER_SIZE;
     if (bad === null && !keyAt(buf, ks, k)) bad = "record holds another key";
     if (bad !== null) throw new CorruptRecordError(file.path, loc.offset, bad);
-    return buf.subarray(ks + h.keyLength, off + size);
+    const value = buf.subarray(ks + h.keyLength, off + size);
+    if (cacheable) this.#cache.set(loc.fileId, loc.offset, value);
+    return value;
   }
 }

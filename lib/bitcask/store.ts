@@ -38,6 +38,7 @@ import {
 import { ValueReader } from "./reader.ts";
 import { isExpired, type KeySource, type ScanEntry, type ScanOptions, scanSource } from "./scan.ts";
 import { BitcaskSnapshot } from "./snapshot.ts";
+import { ValueCache } from "./value_cache.ts";
 import { type PendingRecord, RecordWriter } from "./writer.ts";
 
 /** Options for {@linkcode BitcaskStore.put}. */
@@ -119,6 +120,12 @@ export interface StoreStats {
   hintsRebuilt: number;
   /** Open snapshots. */
   snapshots: number;
+  /** Value-cache hits since open. */
+  cacheHits: number;
+  /** Value-cache misses since open. */
+  cacheMisses: number;
+  /** Bytes in the value cache. */
+  cacheBytes: number;
   /** Per data file. */
   dataFiles: DataFileStats[];
 }
@@ -158,6 +165,7 @@ export class BitcaskStore {
 
   readonly #writer: RecordWriter;
   readonly #reader: ValueReader;
+  readonly #cache: ValueCache;
   readonly #loc = newLocation();
   readonly #prev = newLocation();
   readonly #finalizer = new FinalizationRegistry<KeyDirView>((v) => this.#closeView(v));
@@ -177,9 +185,10 @@ export class BitcaskStore {
     this.#hintsRebuilt = loaded.hintsBuilt;
     this.#hints = new HintBuilder(opts.hintWorker);
     this.#writer = new RecordWriter(this.#active);
+    this.#cache = new ValueCache(opts.valueCacheSize);
     this.#reader = new ValueReader(this.#files, (loc) => {
       if (loc.fileId === this.#active.id) this.#writer.flushTo(loc.offset + loc.size);
-    });
+    }, this.#cache);
   }
 
   /**
@@ -240,7 +249,8 @@ export class BitcaskStore {
    *
    * @param key The key.
    * @param options `now` to hide expired keys.
-   * @returns The value, or undefined if absent (or expired).
+   * @returns The value, or undefined if absent (or expired). It may be shared
+   *   with the read cache: treat it as read-only (`slice()` it to change it).
    * @throws {CorruptRecordError} If the record on disk is damaged.
    */
   get(key: Uint8Array, options?: ReadOptions): Uint8Array | undefined {
@@ -324,6 +334,11 @@ export class BitcaskStore {
    * @throws {KeyTooLargeError} / {ValueTooLargeError} Past a limit; nothing is written.
    */
   batch(ops: BatchOp[], options: WriteOptions = {}): number {
+    if (ops.length === 1 && ops[0].type === "put") {
+      const op = ops[0];
+      this.put(op.key, op.value, { expiresAt: op.expiresAt, index: options.index });
+      return 0;
+    }
     this.#checkOpen();
     const index = checkIndex(options.index);
     const recs: PendingRecord[] = [];
@@ -377,6 +392,7 @@ export class BitcaskStore {
     this.#epoch++;
     this.#keydir = new KeyDir();
     this.#expiring = new ExpirySet();
+    this.#cache.clear();
     this.#retire([...this.#files.values()].filter((f) => f !== this.#active && !f.retired));
     return removed;
   }
@@ -547,6 +563,9 @@ export class BitcaskStore {
       truncatedBytes: this.#truncatedBytes,
       hintsRebuilt: this.#hintsRebuilt,
       snapshots: this.#views.size,
+      cacheHits: this.#cache.hits,
+      cacheMisses: this.#cache.misses,
+      cacheBytes: this.#cache.bytes,
       dataFiles: files.map((f) => ({
         id: f.id,
         rank: f.rank,

@@ -10,12 +10,14 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { BitcaskStore } from "../bitcask/mod.ts";
 import type { Level } from "../cli/mod.ts";
 import type { Wal } from "../raft/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
 import type { Proposal, Proposer } from "../server/dispatch.ts";
-import { encodeOperation } from "../server/operation.ts";
+import { encodeOperationInto, type Operation, operationSize } from "../server/operation.ts";
+import type { WalEntry } from "../raft/mod.ts";
 import type { Logger } from "./logger.ts";
 import type { StateMachine } from "./state_machine.ts";
 
@@ -25,23 +27,39 @@ export const SINGLE_NODE_TERM = 1;
 
 class PendingProposal implements Proposal {
   readonly reply: Promise<Reply>;
-  readonly data: Uint8Array;
+  /** The operation; its arguments stay valid until the reply is delivered. */
+  readonly op: Operation;
   resolve!: (r: Reply) => void;
-  #hooks: ((applied: boolean) => void)[] = [];
+  #hooks: ((applied: boolean) => void)[] | null = null;
 
-  constructor(data: Uint8Array) {
-    this.data = data;
+  constructor(op: Operation) {
+    this.op = op;
     this.reply = new Promise((r) => (this.resolve = r));
   }
 
   afterApply(fn: (applied: boolean) => void): void {
-    this.#hooks.push(fn);
+    (this.#hooks ??= []).push(fn);
   }
 
   finish(reply: Reply, applied: boolean): void {
-    for (const h of this.#hooks) h(applied);
+    if (this.#hooks !== null) { for (const h of this.#hooks) h(applied); }
     this.resolve(reply);
   }
+}
+
+/** Encodes a group's operations into one buffer, as consecutive entries. */
+function encodeGroup(group: PendingProposal[], first: number): WalEntry[] {
+  let total = 0;
+  for (const p of group) total += operationSize(p.op);
+  const buf = new Uint8Array(total);
+  const entries: WalEntry[] = [];
+  let o = 0;
+  for (let i = 0; i < group.length; i++) {
+    const end = encodeOperationInto(group[i].op, buf, o);
+    entries.push({ index: first + i, term: SINGLE_NODE_TERM, data: buf.subarray(o, end) });
+    o = end;
+  }
+  return entries;
 }
 
 /** Options of {@linkcode LocalLog}. */
@@ -102,7 +120,7 @@ export class LocalLog implements Proposer {
   propose(op: { transaction: boolean; cmds: Uint8Array[][] }): Proposal {
     const time = Math.max(Date.now(), this.#lastTime);
     this.#lastTime = time;
-    const p = new PendingProposal(encodeOperation({ time, ...op }));
+    const p = new PendingProposal({ time, transaction: op.transaction, cmds: op.cmds });
     if (this.#failure !== null) {
       p.finish(new ReplyError(`ERR write failed: ${this.#failure.message}`), false);
       return p;
@@ -124,16 +142,14 @@ export class LocalLog implements Proposer {
 
   async #run(): Promise<void> {
     // Let everything proposed in this turn of the event loop join the group.
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r));
     try {
       while (this.#queue.length > 0 && this.#failure === null) {
         const group = this.#queue;
         this.#queue = [];
         const first = this.#wal.lastIndex + 1;
         try {
-          this.#wal.append(
-            group.map((p, i) => ({ index: first + i, term: SINGLE_NODE_TERM, data: p.data })),
-          );
+          this.#wal.append(encodeGroup(group, first));
           if (this.#opts.durability === "high") await this.#wal.sync();
         } catch (e) {
           this.#fail(e as Error);
@@ -145,7 +161,7 @@ export class LocalLog implements Proposer {
         for (let i = 0; i < group.length; i++) {
           let reply: Reply;
           try {
-            reply = this.#sm.apply(first + i, group[i].data);
+            reply = this.#sm.applyOperation(first + i, group[i].op);
           } catch (e) {
             this.#fail(e as Error);
             for (const p of group.slice(i)) {

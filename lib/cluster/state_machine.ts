@@ -13,7 +13,7 @@ import { type Reply, ReplyError } from "../resp/mod.ts";
 import { lower } from "../server/args.ts";
 import type { CommandSpec } from "../server/command.ts";
 import type { CursorTable } from "../server/cursors.ts";
-import { decodeOperation } from "../server/operation.ts";
+import { decodeOperation, type Operation } from "../server/operation.ts";
 import { Tx } from "../server/tx.ts";
 
 /** Applies log entries to the store. */
@@ -47,7 +47,17 @@ export class StateMachine {
    * @throws Whatever the store throws on an I/O failure (the node must stop).
    */
   apply(index: number, data: Uint8Array): Reply {
-    const op = decodeOperation(data);
+    return this.applyOperation(index, decodeOperation(data));
+  }
+
+  /**
+   * Applies one entry given its decoded operation.
+   *
+   * @param index The entry's index.
+   * @param op The operation.
+   * @returns The reply for the client that proposed it.
+   */
+  applyOperation(index: number, op: Operation): Reply {
     const tx = new Tx(this.#store, op.time);
     const replies = op.cmds.map((argv) => this.#run(tx, argv));
     if (tx.dirty) tx.commit(index);

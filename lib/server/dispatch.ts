@@ -14,8 +14,10 @@
 
 import type { BitcaskStore } from "../bitcask/mod.ts";
 import { OK, QUEUED, type Reply, ReplyError } from "../resp/mod.ts";
-import { ascii, lower } from "./args.ts";
-import { arityOk, type CommandSpec, type NodeServices } from "./command.ts";
+import { ascii } from "./args.ts";
+
+const PRECEDING_FAILED = "ERR the preceding write failed";
+import { arityOk, type CommandSpec, type NodeServices, type ReadContext } from "./command.ts";
 import type { CursorTable } from "./cursors.ts";
 import { LiveKeyspace } from "./keyspace.ts";
 import type { Session } from "./session.ts";
@@ -85,6 +87,11 @@ export function unknownCommand(argv: Uint8Array[]): ReplyError {
 /** Executes commands for sessions. */
 export class Dispatcher {
   #d: DispatcherDeps;
+  #byRaw = new Map<string, CommandSpec>();
+  #pending: Proposal | null = null;
+  #ks: LiveKeyspace | null = null;
+  #inRun = false;
+  #readCtx: ReadContext;
   /** Commands run since start (INFO). */
   commandsProcessed = 0;
 
@@ -95,6 +102,7 @@ export class Dispatcher {
    */
   constructor(deps: DispatcherDeps) {
     this.#d = deps;
+    this.#readCtx = { cursors: deps.cursors };
   }
 
   /**
@@ -106,38 +114,47 @@ export class Dispatcher {
    */
   run(session: Session, cmds: Uint8Array[][]): Slot[] {
     const slots: Slot[] = [];
-    let pending: Proposal | null = null;
+    this.#pending = null;
+    this.#ks = null;
+    this.#inRun = true;
     for (const argv of cmds) {
       // After QUIT or SHUTDOWN nothing more is run (Redis: CLOSE_AFTER_REPLY).
       if (session.closeAfterReply || session.shutdownAfterReply) break;
       this.commandsProcessed++;
       let reply: Reply | Promise<Reply>;
       try {
-        const r = this.#one(session, argv, pending);
-        if (r.proposal !== null) pending = r.proposal;
-        reply = r.reply;
+        reply = this.#one(session, argv);
       } catch (e) {
         reply = this.#asError(e);
       }
       slots.push({ reply, protocol: session.protocol });
     }
+    session.lastCommandAt = Date.now();
+    this.#pending = null;
+    this.#ks = null;
+    this.#inRun = false;
     return slots;
   }
 
-  #one(
-    session: Session,
-    argv: Uint8Array[],
-    pending: Proposal | null,
-  ): { reply: Reply | Promise<Reply>; proposal: Proposal | null } {
-    const name = lower(argv[0]);
-    const spec = this.#d.table.get(name);
-    session.lastCommand = name;
-    session.lastCommandAt = Date.now();
+  /** The spec for a command name as typed (case variants are cached). */
+  #lookup(arg: Uint8Array): CommandSpec | undefined {
+    const raw = ascii(arg);
+    let spec = this.#byRaw.get(raw);
+    if (spec === undefined) {
+      spec = this.#d.table.get(raw.toLowerCase());
+      if (spec !== undefined && this.#byRaw.size < 4096) this.#byRaw.set(raw, spec);
+    }
+    return spec;
+  }
+
+  #one(session: Session, argv: Uint8Array[]): Reply | Promise<Reply> {
+    const spec = this.#lookup(argv[0]);
     const fail = (e: ReplyError) => {
       if (session.multi !== null) session.multiFailed = true;
-      return { reply: e, proposal: null };
+      return e;
     };
-    if (spec === undefined || name.startsWith("__")) return fail(unknownCommand(argv));
+    if (spec === undefined || spec.name.startsWith("__")) return fail(unknownCommand(argv));
+    session.lastCommand = spec.name;
     if (!arityOk(spec, argv.length)) {
       return fail(new ReplyError(`ERR wrong number of arguments for '${spec.name}' command`));
     }
@@ -149,38 +166,41 @@ export class Dispatcher {
         return fail(new ReplyError(`ERR Command not allowed inside a transaction`));
       }
       session.multi.push(argv.map((a) => a.slice()));
-      return { reply: QUEUED, proposal: null };
+      return QUEUED;
     }
     switch (spec.kind) {
-      case "read":
-        return { reply: this.#read([argv], pending, false), proposal: null };
+      case "read": {
+        const pending = this.#pending;
+        if (pending === null) return this.#readOne(spec, argv);
+        return new Promise((resolve) => {
+          pending.afterApply((applied) =>
+            resolve(applied ? this.#readOne(spec, argv) : new ReplyError(PRECEDING_FAILED))
+          );
+        });
+      }
       case "write": {
         spec.check?.(argv);
         const p = this.#d.proposer.propose({ transaction: false, cmds: [argv] });
-        return { reply: p.reply, proposal: p };
+        this.#pending = p;
+        return p.reply;
       }
       default:
-        return this.#admin(spec, session, argv, pending);
+        return this.#admin(spec, session, argv);
     }
   }
 
-  #admin(
-    spec: CommandSpec,
-    session: Session,
-    argv: Uint8Array[],
-    pending: Proposal | null,
-  ): { reply: Reply | Promise<Reply>; proposal: Proposal | null } {
+  #admin(spec: CommandSpec, session: Session, argv: Uint8Array[]): Reply | Promise<Reply> {
     switch (spec.name) {
       case "multi":
         if (session.multi !== null) throw new ReplyError("ERR MULTI calls can not be nested");
         session.multi = [];
         session.multiFailed = false;
-        return { reply: OK, proposal: null };
+        return OK;
       case "discard":
         if (session.multi === null) throw new ReplyError("ERR DISCARD without MULTI");
         session.multi = null;
         session.multiFailed = false;
-        return { reply: OK, proposal: null };
+        return OK;
       case "exec": {
         if (session.multi === null) throw new ReplyError("ERR EXEC without MULTI");
         const queued = session.multi;
@@ -190,46 +210,39 @@ export class Dispatcher {
         if (failed) {
           throw new ReplyError("EXECABORT Transaction discarded because of previous errors.");
         }
-        const table = this.#d.table;
-        if (queued.every((a) => table.get(lower(a[0]))?.kind === "read")) {
-          return { reply: this.#read(queued, pending, true), proposal: null };
+        if (queued.every((a) => this.#lookup(a[0])?.kind === "read")) {
+          const pending = this.#pending;
+          const all = () => queued.map((a) => this.#readOne(this.#lookup(a[0]) as CommandSpec, a));
+          if (pending === null) return all();
+          return new Promise((resolve) => {
+            pending.afterApply((ok) => resolve(ok ? all() : new ReplyError(PRECEDING_FAILED)));
+          });
         }
         const p = this.#d.proposer.propose({ transaction: true, cmds: queued });
-        return { reply: p.reply, proposal: p };
+        this.#pending = p;
+        return p.reply;
       }
     }
     const reply = (spec.admin as NonNullable<CommandSpec["admin"]>)(argv, {
       session,
       node: this.#d.node,
     });
-    return {
-      reply: reply instanceof Promise ? reply.catch((e) => this.#asError(e)) : reply,
-      proposal: null,
-    };
+    return reply instanceof Promise ? reply.catch((e) => this.#asError(e)) : reply;
   }
 
-  /** Runs reads now, or right after the pending write is applied. */
-  #read(cmds: Uint8Array[][], pending: Proposal | null, asArray: boolean): Reply | Promise<Reply> {
-    const run = (): Reply => {
-      const ks = new LiveKeyspace(this.#d.store, Date.now());
-      const replies = cmds.map((argv) => {
-        try {
-          const spec = this.#d.table.get(lower(argv[0])) as CommandSpec;
-          return (spec.read as NonNullable<CommandSpec["read"]>)(ks, argv, {
-            cursors: this.#d.cursors,
-          });
-        } catch (e) {
-          return this.#asError(e);
-        }
-      });
-      return asArray ? replies : replies[0];
-    };
-    if (pending === null) return run();
-    return new Promise((resolve) => {
-      pending.afterApply((applied) =>
-        resolve(applied ? run() : new ReplyError("ERR the preceding write failed"))
-      );
-    });
+  /** Runs a read against the live store (one keyspace view per batch, or per write applied). */
+  #readOne(spec: CommandSpec, argv: Uint8Array[]): Reply {
+    try {
+      // Within one batch, reads before any write share a keyspace view.
+      let ks = this.#ks;
+      if (ks === null || !this.#inRun || this.#pending !== null) {
+        ks = new LiveKeyspace(this.#d.store, Date.now());
+        if (this.#inRun && this.#pending === null) this.#ks = ks;
+      }
+      return (spec.read as NonNullable<CommandSpec["read"]>)(ks, argv, this.#readCtx);
+    } catch (e) {
+      return this.#asError(e);
+    }
   }
 
   #asError(e: unknown): ReplyError {

@@ -24,23 +24,34 @@ export interface Operation {
 const VERSION = 1;
 
 /**
- * Encodes an operation (copies every argument).
+ * Size of an operation's encoding.
  *
  * @param op The operation.
- * @returns The bytes.
+ * @returns Bytes.
  */
-export function encodeOperation(op: Operation): Uint8Array {
+export function operationSize(op: Operation): number {
   let size = 14;
   for (const argv of op.cmds) {
     size += 4;
     for (const a of argv) size += 4 + a.length;
   }
-  const b = new Uint8Array(size);
-  b[0] = VERSION;
-  b[1] = op.transaction ? 1 : 0;
-  writeU64(b, 2, op.time);
-  writeU32(b, 10, op.cmds.length);
-  let o = 14;
+  return size;
+}
+
+/**
+ * Encodes an operation into `b` at `off` (copies every argument).
+ *
+ * @param op The operation.
+ * @param b Destination with {@linkcode operationSize} bytes free at `off`.
+ * @param off Where to write.
+ * @returns The offset just past the encoding.
+ */
+export function encodeOperationInto(op: Operation, b: Uint8Array, off: number): number {
+  b[off] = VERSION;
+  b[off + 1] = op.transaction ? 1 : 0;
+  writeU64(b, off + 2, op.time);
+  writeU32(b, off + 10, op.cmds.length);
+  let o = off + 14;
   for (const argv of op.cmds) {
     writeU32(b, o, argv.length);
     o += 4;
@@ -50,6 +61,18 @@ export function encodeOperation(op: Operation): Uint8Array {
       o += 4 + a.length;
     }
   }
+  return o;
+}
+
+/**
+ * Encodes an operation (copies every argument).
+ *
+ * @param op The operation.
+ * @returns The bytes.
+ */
+export function encodeOperation(op: Operation): Uint8Array {
+  const b = new Uint8Array(operationSize(op));
+  encodeOperationInto(op, b, 0);
   return b;
 }
 

@@ -30,7 +30,8 @@ export class Tx implements WritableKeyspace {
   /** The operation's time (Unix ms): expiry is judged against it. */
   readonly now: number;
   #store: BitcaskStore;
-  #overlay = new Map<string, Pending>();
+  /** The writes so far by key, built on the first read after a write. */
+  #overlayMap: Map<string, Pending> | null = null;
   #ops: BatchOp[] = [];
   #cleared = false;
 
@@ -50,6 +51,21 @@ export class Tx implements WritableKeyspace {
     return this.#cleared || this.#ops.length > 0;
   }
 
+  /** The overlay of this transaction's writes (empty when there are none). */
+  get #overlay(): Map<string, Pending> {
+    if (this.#overlayMap === null) {
+      const m = new Map<string, Pending>();
+      for (const op of this.#ops) {
+        m.set(
+          bytesToBinary(op.key),
+          op.type === "put" ? { value: op.value, expiresAt: op.expiresAt ?? 0 } : null,
+        );
+      }
+      this.#overlayMap = m;
+    }
+    return this.#overlayMap;
+  }
+
   /**
    * Reads a value.
    *
@@ -57,7 +73,7 @@ export class Tx implements WritableKeyspace {
    * @returns The value, or undefined if absent or expired.
    */
   get(key: Uint8Array): Uint8Array | undefined {
-    if (this.#overlay.size > 0 || this.#cleared) {
+    if (this.#ops.length > 0 || this.#cleared) {
       const p = this.#overlay.get(bytesToBinary(key));
       if (p !== undefined) {
         return p === null || expired(p.expiresAt, this.now) ? undefined : p.value;
@@ -74,7 +90,7 @@ export class Tx implements WritableKeyspace {
    * @returns The metadata, or undefined if absent or expired.
    */
   stat(key: Uint8Array): KeyMeta | undefined {
-    if (this.#overlay.size > 0 || this.#cleared) {
+    if (this.#ops.length > 0 || this.#cleared) {
       const p = this.#overlay.get(bytesToBinary(key));
       if (p !== undefined) {
         return p === null || expired(p.expiresAt, this.now)
@@ -94,7 +110,7 @@ export class Tx implements WritableKeyspace {
    * @param expiresAt Expiry (Unix ms), 0 for none.
    */
   put(key: Uint8Array, value: Uint8Array, expiresAt: number): void {
-    this.#overlay.set(bytesToBinary(key), { value, expiresAt });
+    this.#overlayMap?.set(bytesToBinary(key), { value, expiresAt });
     this.#ops.push({ type: "put", key, value, expiresAt });
   }
 
@@ -106,7 +122,7 @@ export class Tx implements WritableKeyspace {
    */
   delete(key: Uint8Array): boolean {
     const k = bytesToBinary(key);
-    const p = this.#overlay.get(k);
+    const p = this.#ops.length > 0 || this.#cleared ? this.#overlay.get(k) : undefined;
     let present: boolean;
     let live: boolean;
     if (p !== undefined) {
@@ -120,7 +136,7 @@ export class Tx implements WritableKeyspace {
       live = meta !== undefined && !expired(meta.expiresAt, this.now);
     }
     if (present) {
-      this.#overlay.set(k, null);
+      this.#overlayMap?.set(k, null);
       this.#ops.push({ type: "delete", key });
     }
     return live;
@@ -134,7 +150,7 @@ export class Tx implements WritableKeyspace {
   clear(): number {
     const n = this.size();
     this.#cleared = true;
-    this.#overlay.clear();
+    this.#overlayMap = new Map();
     this.#ops = [];
     return n;
   }
@@ -180,7 +196,7 @@ export class Tx implements WritableKeyspace {
    * @returns The entries.
    */
   *scan(options: KeyScanOptions): Generator<ScanEntry> {
-    if (this.#overlay.size === 0 && !this.#cleared) {
+    if (this.#ops.length === 0 && !this.#cleared) {
       yield* this.#store.scan({ ...options, now: this.now });
       return;
     }

@@ -86,7 +86,7 @@ function setApply(ks: WritableKeyspace, args: Uint8Array[]): Reply {
   const o = parseExtended(args, 3, true);
   let expiresAt = expiryOf(o, ks.now, "set");
   const [, key, value] = args;
-  const meta = ks.stat(key);
+  const meta = o.nx || o.xx || o.keepTtl ? ks.stat(key) : undefined;
   const old = o.get ? (ks.get(key) ?? null) : null;
   if ((o.nx && meta !== undefined) || (o.xx && meta === undefined)) return o.get ? old : null;
   if (o.keepTtl && meta !== undefined) expiresAt = meta.expiresAt;
