@@ -22,6 +22,13 @@ async function serve(config: Config): Promise<void> {
       maxDatafileSize: config.maxDatafileSize,
       auth: config.auth,
       logLevel: config.logLevel,
+      maxClients: config.maxClients,
+      limits: {
+        maxBulk: config.maxBulkLen,
+        maxInline: config.maxInlineLen,
+        maxMultibulk: config.maxMultibulkLen,
+        maxOutput: config.maxClientOutput,
+      },
     });
   } catch (e) {
     fail(e instanceof NodeStartError ? e.message : String(e), 1);

@@ -3,10 +3,10 @@
  * Benchmarks report medians and ratios against a baseline measured in the
  * same run; they never pass or fail.
  */
-const benches = ["bitcask.ts"];
+const benches = ["bitcask.ts", "server.ts"];
 for (const b of benches) {
   const status = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(`./${b}`, import.meta.url).pathname, ...Deno.args],
+    args: ["run", "-A", new URL(`./${b}`, import.meta.url).pathname],
     stdout: "inherit",
     stderr: "inherit",
   }).spawn().status;

@@ -44,6 +44,16 @@ export interface Config {
   parseSnapshot: string | null;
   /** Log level. */
   logLevel: LogLevel;
+  /** Most clients connected at once. */
+  maxClients: number;
+  /** Longest bulk string a client may send (bytes). */
+  maxBulkLen: number;
+  /** Longest inline command line (bytes). */
+  maxInlineLen: number;
+  /** Most elements in one multibulk command. */
+  maxMultibulkLen: number;
+  /** Most reply bytes waiting for one client before it is disconnected. */
+  maxClientOutput: number;
 }
 
 /** The usage text printed by --help and after a bad flag. */
@@ -62,6 +72,11 @@ export const USAGE = `Usage: bitraft [options]
       --max-datafile-size n    Bitcask file rotation size, bytes or with kb/mb/gb (default 64mb)
       --parse-snapshot file    print a snapshot as RESP commands and exit
       --log-level level        debug | verbose | notice | warning | silent (default notice)
+      --max-clients n          most clients connected at once (default 10000)
+      --max-bulk-len n         longest bulk string accepted (default 512mb)
+      --max-inline-len n       longest inline command (default 64kb)
+      --max-multibulk-len n    most arguments in one command (default 1048576)
+      --max-client-output n    most unsent reply bytes per client before it is dropped (default 1gb)
   -V, --version                print the version and exit
   -h, --help                   print this help and exit
 `;
@@ -116,6 +131,16 @@ export function parseSize(flag: string, text: string): number {
   return Number(m[1]) * mult;
 }
 
+function positive(flag: string, text: string, size: boolean): number {
+  const n = size ? parseSize(flag, text) : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new FlagError(
+      `invalid value for --${flag}: '${text}' (want a positive ${size ? "size" : "integer"})`,
+    );
+  }
+  return n;
+}
+
 function pick<T extends string>(flag: string, value: string, allowed: readonly string[]): T {
   if (!allowed.includes(value)) {
     throw new FlagError(`invalid value for --${flag}: '${value}' (want ${allowed.join(", ")})`);
@@ -151,6 +176,11 @@ export function parseFlags(argv: string[]): Config {
         "max-datafile-size": { type: "string", default: "64mb" },
         "parse-snapshot": { type: "string" },
         "log-level": { type: "string", default: "notice" },
+        "max-clients": { type: "string", default: "10000" },
+        "max-bulk-len": { type: "string", default: "512mb" },
+        "max-inline-len": { type: "string", default: "64kb" },
+        "max-multibulk-len": { type: "string", default: "1048576" },
+        "max-client-output": { type: "string", default: "1gb" },
         version: { type: "boolean", short: "V", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -196,5 +226,10 @@ export function parseFlags(argv: string[]): Config {
     maxDatafileSize,
     parseSnapshot: values["parse-snapshot"] ?? null,
     logLevel: pick<LogLevel>("log-level", values["log-level"], LOG_LEVELS),
+    maxClients: positive("max-clients", values["max-clients"], false),
+    maxBulkLen: positive("max-bulk-len", values["max-bulk-len"], true),
+    maxInlineLen: positive("max-inline-len", values["max-inline-len"], true),
+    maxMultibulkLen: positive("max-multibulk-len", values["max-multibulk-len"], false),
+    maxClientOutput: positive("max-client-output", values["max-client-output"], true),
   };
 }

@@ -11,7 +11,7 @@
 import type { BitcaskStore } from "../bitcask/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
 import { lower } from "../server/args.ts";
-import type { CommandSpec } from "../server/command.ts";
+import { arityOk, type CommandSpec } from "../server/command.ts";
 import type { CursorTable } from "../server/cursors.ts";
 import { decodeOperation, type Operation } from "../server/operation.ts";
 import { Tx } from "../server/tx.ts";
@@ -67,6 +67,9 @@ export class StateMachine {
 
   #run(tx: Tx, argv: Uint8Array[]): Reply {
     const spec = this.#table.get(lower(argv[0]));
+    if (spec !== undefined && !arityOk(spec, argv.length)) {
+      return new ReplyError(`ERR wrong number of arguments for '${spec.name}' command`);
+    }
     try {
       if (spec?.apply) return spec.apply(tx, argv);
       if (spec?.read) return spec.read(tx, argv, { cursors: this.#cursors });

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { OK, ReplyError, Simple } from "../../lib/resp/mod.ts";
+import { argv, openFixture } from "./_fixture.ts";
+
+Deno.test("LocalLog groups what is proposed in one turn into one append, in order", async () => {
+  await using f = await openFixture();
+  const replies = [];
+  for (let i = 0; i < 50; i++) {
+    replies.push(f.log.propose({ transaction: false, cmds: [argv("INCR", "n")] }).reply);
+  }
+  assert.deepEqual(await Promise.all(replies), Array.from({ length: 50 }, (_, i) => BigInt(i + 1)));
+  assert.equal(f.wal.lastIndex, 50);
+  assert.equal(f.sm.appliedIndex, 50);
+  assert.equal(f.store.lastIndex(), 50);
+});
+
+Deno.test("afterApply hooks run right after their entry, before the next is applied", async () => {
+  await using f = await openFixture();
+  const seen: string[] = [];
+  const first = f.log.propose({ transaction: false, cmds: [argv("SET", "k", "1")] });
+  first.afterApply((ok) => {
+    assert.ok(ok);
+    seen.push(new TextDecoder().decode(f.store.get(new TextEncoder().encode("k"))));
+  });
+  const second = f.log.propose({ transaction: false, cmds: [argv("SET", "k", "2")] });
+  second.afterApply(() =>
+    seen.push(new TextDecoder().decode(f.store.get(new TextEncoder().encode("k"))))
+  );
+  assert.deepEqual(await Promise.all([first.reply, second.reply]), [OK, OK]);
+  assert.deepEqual(seen, ["1", "2"]);
+});
+
+Deno.test("a transaction replies with an array and applies all its writes as one entry", async () => {
+  await using f = await openFixture();
+  const r = await f.log.propose({
+    transaction: true,
+    cmds: [
+      argv("SET", "a", "1"),
+      argv("INCR", "a"),
+      argv("INCR", "nope", "x"),
+      argv("GET", "a"),
+      argv("TYPE", "a"),
+    ],
+  }).reply;
+  assert.ok(Array.isArray(r));
+  assert.equal(r[0], OK);
+  assert.equal(r[1], 2n);
+  assert.ok(r[2] instanceof ReplyError);
+  assert.deepEqual(r[3], new TextEncoder().encode("2"));
+  assert.deepEqual(r[4], new Simple("string"));
+  assert.equal(f.wal.lastIndex, 1);
+});
+
+Deno.test("reopening replays only the entries the store does not hold", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    {
+      await using f = await openFixture("low", dir);
+      for (let i = 0; i < 100; i++) {
+        await f.log.propose({ transaction: false, cmds: [argv("INCR", "n")] }).reply;
+      }
+    }
+    await using f = await openFixture("low", dir);
+    assert.equal(f.store.lastIndex(), 100);
+    assert.equal(f.wal.lastIndex, 100);
+    assert.equal(
+      await f.log.propose({ transaction: false, cmds: [argv("INCR", "n")] }).reply,
+      101n,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
