@@ -10,7 +10,7 @@
 
 import type { BitcaskStore } from "../bitcask/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
-import { lower } from "../server/args.ts";
+import { ascii } from "../server/args.ts";
 import { arityOk, type CommandSpec } from "../server/command.ts";
 import type { CursorTable } from "../server/cursors.ts";
 import { decodeOperation, type Operation } from "../server/operation.ts";
@@ -21,6 +21,7 @@ export class StateMachine {
   #store: BitcaskStore;
   #table: Map<string, CommandSpec>;
   #cursors: CursorTable;
+  #byRaw = new Map<string, CommandSpec>();
   /** Index of the last entry applied. */
   appliedIndex: number;
 
@@ -65,15 +66,26 @@ export class StateMachine {
     return op.transaction ? replies : replies[0];
   }
 
+  /** The spec for a command name as logged (case variants cached). */
+  #lookup(name: Uint8Array): CommandSpec | undefined {
+    const raw = ascii(name);
+    let spec = this.#byRaw.get(raw);
+    if (spec === undefined) {
+      spec = this.#table.get(raw.toLowerCase());
+      if (spec !== undefined && this.#byRaw.size < 4096) this.#byRaw.set(raw, spec);
+    }
+    return spec;
+  }
+
   #run(tx: Tx, argv: Uint8Array[]): Reply {
-    const spec = this.#table.get(lower(argv[0]));
+    const spec = this.#lookup(argv[0]);
     if (spec !== undefined && !arityOk(spec, argv.length)) {
       return new ReplyError(`ERR wrong number of arguments for '${spec.name}' command`);
     }
     try {
       if (spec?.apply) return spec.apply(tx, argv);
       if (spec?.read) return spec.read(tx, argv, { cursors: this.#cursors });
-      return new ReplyError(`ERR command '${lower(argv[0])}' cannot run in a transaction`);
+      return new ReplyError(`ERR command '${ascii(argv[0])}' cannot run in a transaction`);
     } catch (e) {
       if (e instanceof ReplyError) return e;
       throw e;

@@ -9,6 +9,32 @@ import type { Dispatcher } from "./dispatch.ts";
 import { type ConnectionLimits, serveConnection, writeAll } from "./connection.ts";
 import { Session } from "./session.ts";
 
+const ACCEPT_RETRY_MIN_MS = 10;
+const ACCEPT_RETRY_MAX_MS = 1000;
+const MAX_CLIENTS_REACHED = new TextEncoder().encode("-ERR max number of clients reached\r\n");
+/**
+ * File descriptors kept free for the store and the log (data files, log
+ * segments, merges) when the open-file limit caps the number of clients.
+ */
+const RESERVED_FDS = 64;
+
+/**
+ * How many clients the process's open-file limit leaves room for, keeping
+ * the descriptors open now and {@linkcode RESERVED_FDS} more free, as Redis
+ * lowers `maxclients` to fit its limit. Linux only (Infinity elsewhere).
+ */
+function clientsAllowedByFdLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/limits"));
+    if (m === null) return Infinity;
+    let open = 0;
+    for (const _ of Deno.readDirSync("/proc/self/fd")) open++;
+    return Number(m[1]) - open - RESERVED_FDS;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Options of {@linkcode RedisServer}. */
 export interface ServerOptions {
   /** Address to listen on. */
@@ -35,6 +61,8 @@ export class RedisServer {
   #conns = new Map<Deno.Conn, Session>();
   #loops = new Set<Promise<void>>();
   #accepting: Promise<void> | null = null;
+  #closing = false;
+  #maxClients: number;
   /** Connections accepted since start. */
   connectionsReceived = 0;
   /** Connections refused because of maxClients. */
@@ -49,6 +77,15 @@ export class RedisServer {
   constructor(dispatcher: Dispatcher, options: ServerOptions) {
     this.#dispatcher = dispatcher;
     this.#opts = options;
+    this.#maxClients = options.maxClients ?? 10_000;
+  }
+
+  /**
+   * Most clients served at once: `maxClients`, lowered by {@linkcode listen}
+   * when the open-file limit would not allow that many.
+   */
+  get maxClients(): number {
+    return this.#maxClients;
   }
 
   /** The address listened on. */
@@ -67,12 +104,20 @@ export class RedisServer {
    * @throws {Deno.errors.AddrInUse} If the port is taken.
    */
   listen(): void {
+    const allowed = Math.max(1, clientsAllowedByFdLimit());
+    if (allowed < this.#maxClients) {
+      this.#opts.log(
+        `maxclients lowered from ${this.#maxClients} to ${allowed} to fit the open-file limit`,
+      );
+      this.#maxClients = allowed;
+    }
     this.#listener = Deno.listen({ hostname: this.#opts.hostname, port: this.#opts.port });
     this.#accepting = this.#acceptLoop(this.#listener);
   }
 
   /** Stops accepting, closes every connection and waits for their loops. */
   async close(): Promise<void> {
+    this.#closing = true;
     try {
       this.#listener?.close();
     } catch { /* already closed */ }
@@ -85,19 +130,36 @@ export class RedisServer {
     await Promise.allSettled([...this.#loops]);
   }
 
-  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
-    const maxClients = this.#opts.maxClients ?? 10_000;
-    for (;;) {
-      let conn: Deno.TcpConn;
+  /**
+   * The next connection, or null once the listener is closed. Other accept
+   * failures (out of file descriptors, a connection aborted before it was
+   * accepted) are transient: logged, then retried after a growing pause.
+   */
+  async #accept(listener: Deno.TcpListener): Promise<Deno.TcpConn | null> {
+    for (let pause = ACCEPT_RETRY_MIN_MS;; pause = Math.min(pause * 2, ACCEPT_RETRY_MAX_MS)) {
       try {
-        conn = await listener.accept();
-      } catch {
-        return; // listener closed
+        return await listener.accept();
+      } catch (e) {
+        if (
+          this.#closing || e instanceof Deno.errors.BadResource ||
+          e instanceof Deno.errors.Interrupted
+        ) {
+          return null;
+        }
+        this.#opts.log(`cannot accept a client: ${(e as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, pause));
       }
+    }
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    for (;;) {
+      const conn = await this.#accept(listener);
+      if (conn === null) return;
       this.connectionsReceived++;
-      if (this.#conns.size >= maxClients) {
+      if (this.#conns.size >= this.#maxClients) {
         this.rejectedConnections++;
-        writeAll(conn, new TextEncoder().encode("-ERR max number of clients reached\r\n"))
+        writeAll(conn, MAX_CLIENTS_REACHED)
           .catch(() => {})
           .finally(() => {
             try {
