@@ -292,7 +292,7 @@ export class BitraftNode {
       ["databases", "1"],
       ["maxmemory", "0"],
       ["maxmemory-policy", "noeviction"],
-      ["maxclients", String(this.#opts.maxClients)],
+      ["maxclients", String(this.#server.maxClients)],
       ["timeout", "0"],
       ["tcp-keepalive", "300"],
       ["proto-max-bulk-len", String(this.#opts.limits.maxBulk ?? 512 * 1024 * 1024)],
@@ -334,7 +334,7 @@ export class BitraftNode {
     ]);
     section("Clients", [
       ["connected_clients", [...this.#server.sessions()].length],
-      ["maxclients", this.#opts.maxClients],
+      ["maxclients", this.#server.maxClients],
       ["blocked_clients", 0],
     ]);
     section("Memory", [

@@ -1,7 +1,7 @@
 /**
  * Parsing command arguments the way Redis does: integers by `string2ll`
- * rules, floats by `strtold` rules, option names case-insensitively, all
- * straight from the argument bytes.
+ * rules, option names case-insensitively, all straight from the argument
+ * bytes. (Floats, for INCRBYFLOAT, are in `commands/long_double.ts`.)
  *
  * @module
  */
@@ -78,48 +78,35 @@ export function intArg(b: Uint8Array): number {
 }
 
 /**
- * Parses a float with Redis rules (`strtold` on the whole string: no
- * spaces, no NaN; "inf" and "-inf" accepted).
+ * Parses a 32-bit signed integer argument like Redis's `getIntFromObjectOrReply`
+ * (database indexes).
  *
  * @param b The bytes.
- * @returns The value, or null when not a valid float.
+ * @returns The value.
+ * @throws {ReplyError} When not an integer, or outside the 32-bit range.
  */
-export function parseFloat64(b: Uint8Array): number | null {
-  if (b.length === 0 || b.length > 5000) return null;
-  const s = ascii(b);
-  if (/^\s|\s$/.test(s)) return null;
-  const low = s.toLowerCase();
-  if (low === "inf" || low === "+inf" || low === "infinity" || low === "+infinity") return Infinity;
-  if (low === "-inf" || low === "-infinity") return -Infinity;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) && !/^[+-]?0x[0-9a-f]+$/i.test(s)) {
-    return null;
+export function int32Arg(b: Uint8Array): number {
+  const v = parseInt64(b);
+  if (v === null) throw new ReplyError(NOT_INTEGER);
+  if (v < -2147483648n || v > 2147483647n) {
+    throw new ReplyError(
+      "ERR value is out of range, value must between -2147483648 and 2147483647",
+    );
   }
-  const v = /x/i.test(s) ? parseInt(s, 16) : Number(s);
-  return Number.isNaN(v) ? null : v;
+  return Number(v);
 }
 
 /**
- * Formats a double the way Redis prints INCRBYFLOAT results: plain decimal
- * notation, no exponent, no trailing zeros.
+ * Parses a 64-bit signed integer argument (`getLongLongFromObjectOrReply`).
  *
- * @param x A finite number.
- * @returns The text.
+ * @param b The bytes.
+ * @returns The value.
+ * @throws {ReplyError} `ERR value is not an integer or out of range`.
  */
-export function formatHumanDouble(x: number): string {
-  if (Object.is(x, -0)) return "0";
-  const s = String(x);
-  if (!/e/i.test(s)) return s;
-  const [mant, expPart] = s.split(/e/i);
-  const neg = mant.startsWith("-");
-  const body = neg ? mant.slice(1) : mant;
-  const dot = body.indexOf(".");
-  const digits = body.replace(".", "");
-  const point = (dot === -1 ? body.length : dot) + Number(expPart);
-  let out: string;
-  if (point <= 0) out = "0." + "0".repeat(-point) + digits;
-  else if (point >= digits.length) out = digits + "0".repeat(point - digits.length);
-  else out = digits.slice(0, point) + "." + digits.slice(point);
-  return (neg ? "-" : "") + out;
+export function int64Arg(b: Uint8Array): bigint {
+  const v = parseInt64(b);
+  if (v === null) throw new ReplyError(NOT_INTEGER);
+  return v;
 }
 
 /**

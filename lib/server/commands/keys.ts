@@ -6,7 +6,7 @@
  */
 
 import { OK, type Reply, ReplyError, Simple } from "../../resp/mod.ts";
-import { ascii, isWord, NOT_INTEGER, parseSafeInt, SYNTAX } from "../args.ts";
+import { ascii, int32Arg, int64Arg, isWord, SYNTAX } from "../args.ts";
 import type { CommandSpec, ReadContext } from "../command.ts";
 import { globMatch, literalKey, literalPrefix } from "../glob.ts";
 import type { Keyspace, WritableKeyspace } from "../keyspace.ts";
@@ -48,6 +48,10 @@ function* matching(
   }
 }
 
+/**
+ * KEYS pattern [PIVOT key] [LIMIT n] [DESC] [WITHVALUES] [EXCL]: options in
+ * any order and case, a repeated one overrides, anything else is a syntax error.
+ */
 function keysCommand(ks: Keyspace, args: Uint8Array[]): Reply {
   let pivot: Uint8Array | undefined;
   let limit = Infinity;
@@ -57,12 +61,10 @@ function keysCommand(ks: Keyspace, args: Uint8Array[]): Reply {
     const a = args[i];
     if (isWord(a, "pivot") && i + 1 < args.length) pivot = args[++i];
     else if (isWord(a, "limit") && i + 1 < args.length) {
-      const n = parseSafeInt(args[++i]);
-      if (n === null) throw new ReplyError(NOT_INTEGER);
-      if (n < 0) throw new ReplyError(SYNTAX);
-      limit = n;
+      const n = int64Arg(args[++i]);
+      if (n < 0n) throw new ReplyError(SYNTAX);
+      limit = Number(n);
     } else if (isWord(a, "desc")) desc = true;
-    else if (isWord(a, "asc")) desc = false;
     else if (isWord(a, "withvalues")) withValues = true;
     else if (!isWord(a, "excl")) throw new ReplyError(SYNTAX);
   }
@@ -92,10 +94,9 @@ function scanCommand(ks: Keyspace, args: Uint8Array[], ctx: ReadContext): Reply 
     const a = args[i];
     if (isWord(a, "match") && i + 1 < args.length) match = args[++i];
     else if (isWord(a, "count") && i + 1 < args.length) {
-      const n = parseSafeInt(args[++i]);
-      if (n === null) throw new ReplyError(NOT_INTEGER);
-      if (n < 1) throw new ReplyError(SYNTAX);
-      count = n;
+      const n = int64Arg(args[++i]);
+      if (n < 1n) throw new ReplyError(SYNTAX);
+      count = Number(n);
     } else if (isWord(a, "type") && i + 1 < args.length) type = ascii(args[++i]).toLowerCase();
     else throw new ReplyError(SYNTAX);
   }
@@ -139,9 +140,7 @@ function copyOptions(args: Uint8Array[]): boolean {
   for (let i = 3; i < args.length; i++) {
     if (isWord(args[i], "replace")) replace = true;
     else if (isWord(args[i], "db") && i + 1 < args.length) {
-      const db = parseSafeInt(args[++i]);
-      if (db === null) throw new ReplyError(NOT_INTEGER);
-      if (db !== 0) throw new ReplyError("ERR DB index is out of range");
+      if (int32Arg(args[++i]) !== 0) throw new ReplyError("ERR DB index is out of range");
     } else throw new ReplyError(SYNTAX);
   }
   return replace;

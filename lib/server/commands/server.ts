@@ -8,8 +8,18 @@
  */
 
 import { OK, PONG, type Reply, ReplyError, RespMap, Simple, Verbatim } from "../../resp/mod.ts";
-import { ascii, intArg, isWord, lower, NOT_INTEGER, parseSafeInt, SYNTAX } from "../args.ts";
-import type { CommandSpec, ServerContext } from "../command.ts";
+import {
+  ascii,
+  int32Arg,
+  int64Arg,
+  isWord,
+  lower,
+  parseInt64,
+  parseSafeInt,
+  SYNTAX,
+} from "../args.ts";
+import { arityOk, type CommandSpec, type ServerContext } from "../command.ts";
+import type { Session } from "../session.ts";
 import { globMatch } from "../glob.ts";
 import { adminCommand, readCommand } from "./spec.ts";
 
@@ -107,6 +117,47 @@ function checkName(b: Uint8Array): string {
   return ascii(b);
 }
 
+/** CLIENT SETINFO LIB-NAME|LIB-VER value, with Redis 7.2's checks and texts. */
+function setInfo(s: Session, attr: Uint8Array, value: Uint8Array): void {
+  const name = isWord(attr, "lib-name");
+  if (!name && !isWord(attr, "lib-ver")) {
+    throw new ReplyError(`ERR Unrecognized option '${ascii(attr)}'`);
+  }
+  if (value.some((c) => c < 33 || c > 126)) {
+    throw new ReplyError(
+      `ERR ${ascii(attr)} cannot contain spaces, newlines or special characters.`,
+    );
+  }
+  if (name) s.libName = ascii(value);
+  else s.libVersion = ascii(value);
+}
+
+const CLIENT_TYPES = ["normal", "slave", "replica", "pubsub", "master"];
+
+/** The lines of CLIENT LIST [TYPE type | ID id [id ...]], as Redis selects them. */
+function clientList(args: Uint8Array[], ctx: ServerContext): string[] {
+  const now = Date.now();
+  const all = [...ctx.node.sessions()];
+  if (args.length === 4 && isWord(args[2], "type")) {
+    if (!CLIENT_TYPES.some((t) => isWord(args[3], t))) {
+      throw new ReplyError(`ERR Unknown client type '${ascii(args[3])}'`);
+    }
+    return isWord(args[3], "normal") ? all.map((x) => x.describe(now)) : [];
+  }
+  if (args.length > 3 && isWord(args[2], "id")) {
+    const lines: string[] = [];
+    for (const a of args.slice(3)) {
+      const id = parseInt64(a);
+      if (id === null) throw new ReplyError("ERR Invalid client ID");
+      const found = all.find((x) => BigInt(x.id) === id);
+      if (found !== undefined) lines.push(found.describe(now));
+    }
+    return lines;
+  }
+  if (args.length !== 2) throw new ReplyError(SYNTAX);
+  return all.map((x) => x.describe(now));
+}
+
 function clientCommand(args: Uint8Array[], ctx: ServerContext): Reply {
   const sub = lower(args[1]);
   const s = ctx.session;
@@ -124,30 +175,15 @@ function clientCommand(args: Uint8Array[], ctx: ServerContext): Reply {
       need(3);
       s.name = checkName(args[2]);
       return OK;
-    case "setinfo": {
+    case "setinfo":
       need(4);
-      const value = checkName(args[3]);
-      if (isWord(args[2], "lib-name")) s.libName = value;
-      else if (isWord(args[2], "lib-ver")) s.libVersion = value;
-      else throw new ReplyError(`ERR Unrecognized option '${ascii(args[2])}'`);
+      setInfo(s, args[2], args[3]);
       return OK;
-    }
     case "info":
       need(2);
       return new Verbatim("txt", s.describe(Date.now()) + "\n");
-    case "list": {
-      const now = Date.now();
-      let lines = [...ctx.node.sessions()];
-      if (args.length > 2) {
-        if (isWord(args[2], "id")) {
-          const ids = new Set(args.slice(3).map((a) => intArg(a)));
-          lines = lines.filter((x) => ids.has(x.id));
-        } else if (isWord(args[2], "type") && args.length === 4) {
-          if (!isWord(args[3], "normal")) lines = [];
-        } else throw new ReplyError(SYNTAX);
-      }
-      return new Verbatim("txt", lines.map((x) => x.describe(now) + "\n").join(""));
-    }
+    case "list":
+      return new Verbatim("txt", clientList(args, ctx).map((x) => x + "\n").join(""));
     case "no-evict":
     case "no-touch":
     case "reply":
@@ -209,12 +245,15 @@ function commandCommand(args: Uint8Array[], ctx: ServerContext): Reply {
     case "list":
       return visible.map((c) => c.name);
     case "getkeys": {
-      if (args.length < 3) throw subcommandArity("command", sub);
+      if (args.length < 4) throw subcommandArity("command", sub);
       const c = lookup(args[2]);
       if (c === undefined) throw new ReplyError("ERR Invalid command specified");
       const [first, last, step] = c.keys;
       if (first === 0) throw new ReplyError("ERR The command has no key arguments");
       const argv = args.slice(2);
+      if (!arityOk(c, argv.length)) {
+        throw new ReplyError("ERR Invalid number of arguments specified for command");
+      }
       const end = last < 0 ? argv.length + last : last;
       const keys: Reply[] = [];
       for (let i = first; i <= end && i < argv.length; i += step) keys.push(argv[i]);
@@ -254,6 +293,21 @@ function configCommand(args: Uint8Array[], ctx: ServerContext): Reply {
   throw unknownSubcommand("config", args[1]);
 }
 
+/** FUNCTION FLUSH [ASYNC|SYNC]: there are no functions, so only the arguments are checked. */
+function functionFlush(args: Uint8Array[]): Reply {
+  if (args.length > 3) {
+    throw new ReplyError(
+      `ERR unknown subcommand or wrong number of arguments for '${
+        ascii(args[1]).slice(0, 128)
+      }'. Try FUNCTION HELP.`,
+    );
+  }
+  if (args.length === 3 && !isWord(args[2], "async") && !isWord(args[2], "sync")) {
+    throw new ReplyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  }
+  return OK;
+}
+
 function shutdownCommand(args: Uint8Array[], ctx: ServerContext): Reply {
   for (const a of args.slice(1)) {
     if (isWord(a, "abort")) throw new ReplyError("ERR No shutdown in progress.");
@@ -277,9 +331,7 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     return [String(Math.floor(us / 1e6)), String(us % 1e6)];
   }),
   adminCommand("select", 2, (a) => {
-    const db = parseSafeInt(a[1]);
-    if (db === null) throw new ReplyError(NOT_INTEGER);
-    if (db !== 0) throw new ReplyError("ERR DB index is out of range");
+    if (int32Arg(a[1]) !== 0) throw new ReplyError("ERR DB index is out of range");
     return OK;
   }),
   adminCommand("auth", -2, (a, ctx) => {
@@ -296,10 +348,11 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     return new Verbatim("txt", text);
   }),
   adminCommand("wait", 3, async (a, ctx) => {
-    const n = intArg(a[1]);
-    const timeout = intArg(a[2]);
-    if (timeout < 0) throw new ReplyError("ERR timeout is negative");
-    return await ctx.node.wait(n, timeout);
+    const n = Number(int64Arg(a[1]));
+    const timeout = parseInt64(a[2]);
+    if (timeout === null) throw new ReplyError("ERR timeout is not an integer or out of range");
+    if (timeout < 0n) throw new ReplyError("ERR timeout is negative");
+    return await ctx.node.wait(n, Number(timeout));
   }),
   adminCommand("lastsave", 1, (_a, ctx) => ctx.node.lastSave()),
   adminCommand("save", 1, async (_a, ctx) => {
@@ -318,12 +371,7 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     return new Simple("Background append only file rewriting started");
   }),
   adminCommand("function", -2, (a) => {
-    if (isWord(a[1], "flush")) {
-      if (a.length > 3 || (a.length === 3 && !isWord(a[2], "async") && !isWord(a[2], "sync"))) {
-        throw new ReplyError(SYNTAX);
-      }
-      return OK;
-    }
+    if (isWord(a[1], "flush")) return functionFlush(a);
     if (isWord(a[1], "list")) return [];
     throw unknownSubcommand("function", a[1]);
   }),

@@ -7,25 +7,31 @@
 import { OK, type Reply, ReplyError } from "../../resp/mod.ts";
 import {
   asciiBytes,
-  formatHumanDouble,
-  intArg,
+  int64Arg,
   intBytes,
   isWord,
   NOT_FLOAT,
   NOT_INTEGER,
-  parseFloat64,
   parseInt64,
   SYNTAX,
 } from "../args.ts";
 import type { CommandSpec } from "../command.ts";
 import { absoluteExpiry, type ExpireUnit } from "../expire_args.ts";
 import type { WritableKeyspace } from "../keyspace.ts";
+import {
+  addLongDouble,
+  formatLongDouble,
+  type LongDouble,
+  parseLongDouble,
+} from "./long_double.ts";
 import { readCommand, writeCommand } from "./spec.ts";
 
 const MAX_STRING = 512 * 1024 * 1024;
+const MAX_STRING_BIG = BigInt(MAX_STRING);
 const TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
+const ZERO: LongDouble = { neg: false, m: 0n, e: 0, infinite: false };
 
 interface ExtendedArgs {
   nx: boolean;
@@ -94,13 +100,13 @@ function setApply(ks: WritableKeyspace, args: Uint8Array[]): Reply {
   return o.get ? old : OK;
 }
 
+/** GETEX: like Redis, a missing key is a null reply even when the expiry is invalid. */
 function getexApply(ks: WritableKeyspace, args: Uint8Array[]): Reply {
   const o = parseExtended(args, 2, false);
-  const expiresAt = expiryOf(o, ks.now, "getex");
   const key = args[1];
   const value = ks.get(key);
   if (value === undefined) return null;
-  if (o.unit !== null) store(ks, key, value, expiresAt);
+  if (o.unit !== null) store(ks, key, value, expiryOf(o, ks.now, "getex"));
   else if (o.persist && (ks.stat(key)?.expiresAt ?? 0) !== 0) ks.put(key, value, 0);
   return value;
 }
@@ -123,12 +129,6 @@ function incrBy(ks: WritableKeyspace, key: Uint8Array, delta: bigint): Reply {
   return next;
 }
 
-function deltaArg(b: Uint8Array): bigint {
-  const v = parseInt64(b);
-  if (v === null) throw new ReplyError(NOT_INTEGER);
-  return v;
-}
-
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
@@ -136,33 +136,52 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** GETRANGE on int64 indexes, as Redis computes it. */
 function getrange(value: Uint8Array, startArg: Uint8Array, endArg: Uint8Array): Uint8Array {
-  let start = intArg(startArg);
-  let end = intArg(endArg);
-  const len = value.length;
-  if (start < 0 && end < 0 && start > end) return new Uint8Array(0);
-  if (start < 0) start = len + start;
-  if (end < 0) end = len + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= len) end = len - 1;
-  if (start > end || len === 0) return new Uint8Array(0);
-  return value.subarray(start, end + 1);
+  let start = int64Arg(startArg);
+  let end = int64Arg(endArg);
+  const len = BigInt(value.length);
+  if (start < 0n && end < 0n && start > end) return new Uint8Array(0);
+  if (start < 0n) start += len;
+  if (end < 0n) end += len;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= len) end = len - 1n;
+  if (start > end || len === 0n) return new Uint8Array(0);
+  return value.subarray(Number(start), Number(end) + 1);
 }
 
 function setrangeApply(ks: WritableKeyspace, args: Uint8Array[]): Reply {
   const [, key, offArg, value] = args;
-  const offset = intArg(offArg);
-  if (offset < 0) throw new ReplyError("ERR offset is out of range");
+  const offset = int64Arg(offArg);
+  if (offset < 0n) throw new ReplyError("ERR offset is out of range");
   const meta = ks.stat(key);
   const old = meta === undefined ? new Uint8Array(0) : ks.get(key) as Uint8Array;
   if (value.length === 0) return old.length;
-  if (offset + value.length > MAX_STRING) throw new ReplyError(TOO_BIG);
-  const out = new Uint8Array(Math.max(old.length, offset + value.length));
+  if (offset + BigInt(value.length) > MAX_STRING_BIG) throw new ReplyError(TOO_BIG);
+  const at = Number(offset);
+  const out = new Uint8Array(Math.max(old.length, at + value.length));
   out.set(old);
-  out.set(value, offset);
+  out.set(value, at);
   ks.put(key, out, meta?.expiresAt ?? 0);
   return out.length;
+}
+
+function floatArg(b: Uint8Array): LongDouble {
+  const v = parseLongDouble(b);
+  if (v === null) throw new ReplyError(NOT_FLOAT);
+  return v;
+}
+
+/** INCRBYFLOAT: 80-bit arithmetic and formatting, exactly as Redis on x86-64. */
+function incrbyfloatApply(ks: WritableKeyspace, args: Uint8Array[]): Reply {
+  const meta = ks.stat(args[1]);
+  const cur = meta === undefined ? ZERO : floatArg(ks.get(args[1]) as Uint8Array);
+  const next = addLongDouble(cur, floatArg(args[2]));
+  if (next === null) throw new ReplyError("ERR increment would produce NaN or Infinity");
+  const text = asciiBytes(formatLongDouble(next));
+  ks.put(args[1], text, meta?.expiresAt ?? 0);
+  return text;
 }
 
 function pairsCheck(name: string): (args: Uint8Array[]) => void {
@@ -240,9 +259,9 @@ export const STRING_COMMANDS: CommandSpec[] = [
     undefined,
     ["fast"],
   ),
-  writeCommand("getex", -2, [1, 1, 1], getexApply, (a) => {
-    expiryOf(parseExtended(a, 2, false), Date.now(), "getex");
-  }, ["fast"]),
+  writeCommand("getex", -2, [1, 1, 1], getexApply, (a) => void parseExtended(a, 2, false), [
+    "fast",
+  ]),
   writeCommand("mset", -3, [1, -1, 2], (ks, a) => {
     pairsCheck("mset")(a);
     for (let i = 1; i < a.length; i += 2) ks.put(a[i], a[i + 1], 0);
@@ -282,8 +301,8 @@ export const STRING_COMMANDS: CommandSpec[] = [
     "incrby",
     3,
     [1, 1, 1],
-    (ks, a) => incrBy(ks, a[1], deltaArg(a[2])),
-    (a) => void deltaArg(a[2]),
+    (ks, a) => incrBy(ks, a[1], int64Arg(a[2])),
+    (a) => void int64Arg(a[2]),
     ["denyoom", "fast"],
   ),
   writeCommand(
@@ -291,29 +310,15 @@ export const STRING_COMMANDS: CommandSpec[] = [
     3,
     [1, 1, 1],
     (ks, a) => {
-      const d = deltaArg(a[2]);
+      const d = int64Arg(a[2]);
       if (d === INT64_MIN) throw new ReplyError("ERR decrement would overflow");
       return incrBy(ks, a[1], -d);
     },
-    (a) => void deltaArg(a[2]),
+    (a) => void int64Arg(a[2]),
     ["denyoom", "fast"],
   ),
-  writeCommand("incrbyfloat", 3, [1, 1, 1], (ks, a) => {
-    const incr = parseFloat64(a[2]);
-    if (incr === null) throw new ReplyError(NOT_FLOAT);
-    const meta = ks.stat(a[1]);
-    let cur = 0;
-    if (meta !== undefined) {
-      const v = parseFloat64(ks.get(a[1]) as Uint8Array);
-      if (v === null) throw new ReplyError(NOT_FLOAT);
-      cur = v;
-    }
-    const next = cur + incr;
-    if (!Number.isFinite(next)) throw new ReplyError("ERR increment would produce NaN or Infinity");
-    const text = asciiBytes(formatHumanDouble(next));
-    ks.put(a[1], text, meta?.expiresAt ?? 0);
-    return text;
-  }, (a) => {
-    if (parseFloat64(a[2]) === null) throw new ReplyError(NOT_FLOAT);
-  }, ["denyoom", "fast"]),
+  writeCommand("incrbyfloat", 3, [1, 1, 1], incrbyfloatApply, (a) => void floatArg(a[2]), [
+    "denyoom",
+    "fast",
+  ]),
 ];
