@@ -83,6 +83,7 @@ export class LocalLog implements Proposer {
   #lastTime = 0;
   #failure: Error | null = null;
   #sinceCompact = 0;
+  #clears = 0;
   #compacting = false;
   #syncTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -172,7 +173,11 @@ export class LocalLog implements Proposer {
           group[i].finish(reply, true);
         }
         this.#sinceCompact += group.length;
-        if (this.#sinceCompact >= COMPACT_EVERY) this.#compact();
+        // A FLUSHDB makes every earlier entry dead weight: drop it at once.
+        if (this.#sinceCompact >= COMPACT_EVERY || this.#sm.clears !== this.#clears) {
+          this.#clears = this.#sm.clears;
+          this.#compact();
+        }
       }
     } finally {
       for (const p of this.#queue.splice(0)) {

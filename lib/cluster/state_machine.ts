@@ -24,6 +24,8 @@ export class StateMachine {
   #byRaw = new Map<string, CommandSpec>();
   /** Index of the last entry applied. */
   appliedIndex: number;
+  /** How many applied entries cleared the keyspace (FLUSHDB): the log can then shrink. */
+  clears = 0;
 
   /**
    * Creates the state machine.
@@ -62,6 +64,7 @@ export class StateMachine {
     const tx = new Tx(this.#store, op.time);
     const replies = op.cmds.map((argv) => this.#run(tx, argv));
     if (tx.dirty) tx.commit(index);
+    if (tx.cleared) this.clears++;
     this.appliedIndex = index;
     return op.transaction ? replies : replies[0];
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { bytesToBinary } from "../bitcask/bytes.ts";
 import { ReplyError } from "../resp/mod.ts";
 
 /** `ERR value is not an integer or out of range`. */
@@ -116,7 +117,7 @@ export function int64Arg(b: Uint8Array): bigint {
  * @returns One char per byte.
  */
 export function ascii(b: Uint8Array): string {
-  return String.fromCharCode.apply(null, b as unknown as number[]);
+  return bytesToBinary(b);
 }
 
 /**

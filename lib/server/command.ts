@@ -81,6 +81,8 @@ export interface CommandSpec {
   noAuth?: boolean;
   /** Allowed while queuing inside MULTI (runs at once: EXEC, DISCARD, ...). */
   inMulti?: boolean;
+  /** Has subcommands (CLIENT LIST shows `cmd=name|sub`). */
+  subcommands?: boolean;
 }
 
 /** Extra context of read handlers. */

@@ -150,11 +150,21 @@ export class Dispatcher {
   #one(session: Session, argv: Uint8Array[]): Reply | Promise<Reply> {
     const spec = this.#lookup(argv[0]);
     const fail = (e: ReplyError) => {
+      if (spec?.name === "exec") {
+        // Redis: an EXEC rejected before it runs discards the transaction.
+        session.multi = null;
+        session.multiFailed = false;
+        return new ReplyError(
+          `EXECABORT Transaction discarded because of: ${e.message.replace(/^ERR /, "")}`,
+        );
+      }
       if (session.multi !== null) session.multiFailed = true;
       return e;
     };
     if (spec === undefined || spec.name.startsWith("__")) return fail(unknownCommand(argv));
-    session.lastCommand = spec.name;
+    session.lastCommand = spec.subcommands && argv.length > 1
+      ? `${spec.name}|${ascii(argv[1]).toLowerCase()}`
+      : spec.name;
     if (!arityOk(spec, argv.length)) {
       return fail(new ReplyError(`ERR wrong number of arguments for '${spec.name}' command`));
     }

@@ -46,6 +46,11 @@ export class Tx implements WritableKeyspace {
     this.now = now;
   }
 
+  /** Whether the transaction clears the keyspace. */
+  get cleared(): boolean {
+    return this.#cleared;
+  }
+
   /** Whether anything was written. */
   get dirty(): boolean {
     return this.#cleared || this.#ops.length > 0;

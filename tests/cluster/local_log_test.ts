@@ -71,3 +71,21 @@ Deno.test("reopening replays only the entries the store does not hold", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FLUSHALL shrinks the write-ahead log as well as the store", async () => {
+  await using f = await openFixture();
+  const value = "v".repeat(1000);
+  const all = [];
+  for (let i = 0; i < 2000; i++) {
+    all.push(f.log.propose({ transaction: false, cmds: [argv("SET", `k${i}`, value)] }).reply);
+  }
+  await Promise.all(all);
+  assert.ok(f.wal.stats().bytes > 2_000_000);
+  await f.log.propose({ transaction: false, cmds: [argv("FLUSHALL")] }).reply;
+  const deadline = Date.now() + 5000;
+  while (f.wal.stats().bytes > 10_000) {
+    assert.ok(Date.now() < deadline, `log still holds ${f.wal.stats().bytes} bytes`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(f.store.size, 0);
+});

@@ -417,12 +417,10 @@ QUEUED
   });
 });
 
-// Known difference, in lib/server/dispatch.ts: Redis answers any EXEC it
-// rejects before running (here: wrong arity) with EXECABORT and discards the
-// open transaction; bitraft answers the plain arity error and keeps queuing.
+// Redis answers any EXEC it rejects before running (here: wrong arity) with
+// EXECABORT and discards the open transaction.
 Deno.test({
   name: "EXEC with the wrong number of arguments aborts the transaction, as in Redis",
-  ignore: true,
   fn: async () => {
     await using server = await startServer();
     await transcript(

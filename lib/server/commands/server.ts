@@ -330,19 +330,20 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     return [String(Math.floor(us / 1e6)), String(us % 1e6)];
   }),
-  adminCommand("select", 2, (a) => {
+  // A read in form (it touches nothing), so that it may also be queued inside MULTI.
+  readCommand("select", 2, [0, 0, 0], (_ks, a) => {
     if (int32Arg(a[1]) !== 0) throw new ReplyError("ERR DB index is out of range");
     return OK;
-  }),
+  }, ["loading", "stale", "fast"]),
   adminCommand("auth", -2, (a, ctx) => {
     if (a.length > 3) throw new ReplyError(SYNTAX);
     authenticate(ctx, a.length === 3 ? a[1] : null, a[a.length - 1]);
     return OK;
   }, { noAuth: true }),
   adminCommand("hello", -1, helloCommand, { noAuth: true }),
-  adminCommand("client", -2, clientCommand),
-  adminCommand("command", -1, commandCommand),
-  adminCommand("config", -2, configCommand),
+  adminCommand("client", -2, clientCommand, { subcommands: true }),
+  adminCommand("command", -1, commandCommand, { subcommands: true }),
+  adminCommand("config", -2, configCommand, { subcommands: true }),
   adminCommand("info", -1, (a, ctx) => {
     const text = ctx.node.info(a.slice(1).map((x) => lower(x)));
     return new Verbatim("txt", text);
