@@ -114,10 +114,8 @@ const CHUNK = 8192;
 export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const n = end - start;
   if (n <= CHUNK) {
-    return String.fromCharCode.apply(
-      null,
-      bytes.subarray(start, end) as unknown as number[],
-    );
+    const part = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+    return String.fromCharCode.apply(null, part as unknown as number[]);
   }
   const parts: string[] = [];
   for (let i = start; i < end; i += CHUNK) {

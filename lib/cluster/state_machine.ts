@@ -12,6 +12,7 @@ import type { BitcaskStore } from "../bitcask/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
 import { ascii } from "../server/args.ts";
 import { arityOk, type CommandSpec } from "../server/command.ts";
+import { CommandLookup } from "../server/command_lookup.ts";
 import type { CursorTable } from "../server/cursors.ts";
 import { decodeOperation, type Operation } from "../server/operation.ts";
 import { Tx } from "../server/tx.ts";
@@ -19,9 +20,8 @@ import { Tx } from "../server/tx.ts";
 /** Applies log entries to the store. */
 export class StateMachine {
   #store: BitcaskStore;
-  #table: Map<string, CommandSpec>;
   #cursors: CursorTable;
-  #byRaw = new Map<string, CommandSpec>();
+  #commands: CommandLookup;
   /** Index of the last entry applied. */
   appliedIndex: number;
   /** How many applied entries cleared the keyspace (FLUSHDB): the log can then shrink. */
@@ -36,8 +36,8 @@ export class StateMachine {
    */
   constructor(store: BitcaskStore, table: Map<string, CommandSpec>, cursors: CursorTable) {
     this.#store = store;
-    this.#table = table;
     this.#cursors = cursors;
+    this.#commands = new CommandLookup(table);
     this.appliedIndex = store.lastIndex();
   }
 
@@ -69,19 +69,8 @@ export class StateMachine {
     return op.transaction ? replies : replies[0];
   }
 
-  /** The spec for a command name as logged (case variants cached). */
-  #lookup(name: Uint8Array): CommandSpec | undefined {
-    const raw = ascii(name);
-    let spec = this.#byRaw.get(raw);
-    if (spec === undefined) {
-      spec = this.#table.get(raw.toLowerCase());
-      if (spec !== undefined && this.#byRaw.size < 4096) this.#byRaw.set(raw, spec);
-    }
-    return spec;
-  }
-
   #run(tx: Tx, argv: Uint8Array[]): Reply {
-    const spec = this.#lookup(argv[0]);
+    const spec = this.#commands.get(argv[0]);
     if (spec !== undefined && !arityOk(spec, argv.length)) {
       return new ReplyError(`ERR wrong number of arguments for '${spec.name}' command`);
     }

@@ -18,6 +18,7 @@ import { ascii } from "./args.ts";
 
 const PRECEDING_FAILED = "ERR the preceding write failed";
 import { arityOk, type CommandSpec, type NodeServices, type ReadContext } from "./command.ts";
+import { CommandLookup } from "./command_lookup.ts";
 import type { CursorTable } from "./cursors.ts";
 import { LiveKeyspace } from "./keyspace.ts";
 import type { Session } from "./session.ts";
@@ -87,7 +88,7 @@ export function unknownCommand(argv: Uint8Array[]): ReplyError {
 /** Executes commands for sessions. */
 export class Dispatcher {
   #d: DispatcherDeps;
-  #byRaw = new Map<string, CommandSpec>();
+  #commands: CommandLookup;
   #pending: Proposal | null = null;
   #ks: LiveKeyspace | null = null;
   #inRun = false;
@@ -102,6 +103,7 @@ export class Dispatcher {
    */
   constructor(deps: DispatcherDeps) {
     this.#d = deps;
+    this.#commands = new CommandLookup(deps.table);
     this.#readCtx = { cursors: deps.cursors };
   }
 
@@ -136,19 +138,8 @@ export class Dispatcher {
     return slots;
   }
 
-  /** The spec for a command name as typed (case variants are cached). */
-  #lookup(arg: Uint8Array): CommandSpec | undefined {
-    const raw = ascii(arg);
-    let spec = this.#byRaw.get(raw);
-    if (spec === undefined) {
-      spec = this.#d.table.get(raw.toLowerCase());
-      if (spec !== undefined && this.#byRaw.size < 4096) this.#byRaw.set(raw, spec);
-    }
-    return spec;
-  }
-
   #one(session: Session, argv: Uint8Array[]): Reply | Promise<Reply> {
-    const spec = this.#lookup(argv[0]);
+    const spec = this.#commands.get(argv[0]);
     const fail = (e: ReplyError) => {
       if (spec?.name === "exec") {
         // Redis: an EXEC rejected before it runs discards the transaction.
@@ -220,9 +211,10 @@ export class Dispatcher {
         if (failed) {
           throw new ReplyError("EXECABORT Transaction discarded because of previous errors.");
         }
-        if (queued.every((a) => this.#lookup(a[0])?.kind === "read")) {
+        if (queued.every((a) => this.#commands.get(a[0])?.kind === "read")) {
           const pending = this.#pending;
-          const all = () => queued.map((a) => this.#readOne(this.#lookup(a[0]) as CommandSpec, a));
+          const all = () =>
+            queued.map((a) => this.#readOne(this.#commands.get(a[0]) as CommandSpec, a));
           if (pending === null) return all();
           return new Promise((resolve) => {
             pending.afterApply((ok) => resolve(ok ? all() : new ReplyError(PRECEDING_FAILED)));
