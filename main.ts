@@ -13,6 +13,14 @@ function fail(message: string, code: number): never {
 }
 
 async function serve(config: Config): Promise<void> {
+  for (
+    const [flag, given] of [["--join", config.join !== null], [
+      "--redirect",
+      config.redirect,
+    ]] as const
+  ) {
+    if (given) fail(`${flag} needs clustering, which this version does not have yet`, 2);
+  }
   let node: BitraftNode;
   try {
     node = await BitraftNode.start({
@@ -22,6 +30,7 @@ async function serve(config: Config): Promise<void> {
       maxDatafileSize: config.maxDatafileSize,
       auth: config.auth,
       logLevel: config.logLevel,
+      tls: config.tls,
       maxClients: config.maxClients,
       limits: {
         maxBulk: config.maxBulkLen,

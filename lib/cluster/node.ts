@@ -40,6 +40,8 @@ export interface NodeOptions {
   maxClients?: number;
   /** Per-connection protocol and output limits. */
   limits?: ConnectionLimits;
+  /** Serve TLS: certificate and key file paths, or null. */
+  tls?: { cert: string; key: string } | null;
 }
 
 /** The node's own startup failure (data dir locked, port in use, ...). */
@@ -60,7 +62,10 @@ function splitHostPort(addr: string): [string, number] {
   return [addr.slice(0, i).replace(/^\[|\]$/g, ""), Number(addr.slice(i + 1))];
 }
 
-type ResolvedNodeOptions = Required<Omit<NodeOptions, "limits">> & { limits: ConnectionLimits };
+type ResolvedNodeOptions = Required<Omit<NodeOptions, "limits" | "tls">> & {
+  limits: ConnectionLimits;
+  tls: { cert: string; key: string } | null;
+};
 
 /** A running node. */
 export class BitraftNode {
@@ -119,6 +124,7 @@ export class BitraftNode {
       port,
       maxClients: opts.maxClients,
       limits: opts.limits,
+      tls: opts.tls === null ? undefined : opts.tls,
       requireAuth: opts.auth !== null,
       onShutdown: () => {
         log.notice("SHUTDOWN requested by a client");
@@ -144,8 +150,19 @@ export class BitraftNode {
       logLevel: "notice",
       maxClients: 10_000,
       limits: {},
+      tls: null,
       ...options,
     };
+    if (opts.tls !== null) {
+      try {
+        opts.tls = {
+          cert: Deno.readTextFileSync(opts.tls.cert),
+          key: Deno.readTextFileSync(opts.tls.key),
+        };
+      } catch (e) {
+        throw new NodeStartError(`cannot read TLS certificate or key: ${(e as Error).message}`);
+      }
+    }
     const log = createLogger(opts.logLevel);
     fs.mkdirSync(opts.data, { recursive: true });
     const lock = Deno.openSync(`${opts.data}/LOCK`, { read: true, write: true, create: true });

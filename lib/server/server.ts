@@ -45,6 +45,8 @@ export interface ServerOptions {
   maxClients?: number;
   /** Per-connection limits. */
   limits?: ConnectionLimits;
+  /** Serve TLS with this certificate and key (PEM text). */
+  tls?: { cert: string; key: string };
   /** Whether clients must AUTH first. */
   requireAuth: boolean;
   /** Called when a client sent SHUTDOWN (after its reply is written). */
@@ -55,7 +57,7 @@ export interface ServerOptions {
 
 /** Accepts and serves Redis clients. */
 export class RedisServer {
-  #listener: Deno.TcpListener | null = null;
+  #listener: Deno.Listener<Deno.Conn, Deno.NetAddr> | null = null;
   #dispatcher: Dispatcher;
   #opts: ServerOptions;
   #conns = new Map<Deno.Conn, Session>();
@@ -90,7 +92,7 @@ export class RedisServer {
 
   /** The address listened on. */
   get addr(): Deno.NetAddr {
-    return (this.#listener as Deno.TcpListener).addr;
+    return (this.#listener as Deno.Listener<Deno.Conn, Deno.NetAddr>).addr;
   }
 
   /** Sessions of the connected clients. */
@@ -111,7 +113,10 @@ export class RedisServer {
       );
       this.#maxClients = allowed;
     }
-    this.#listener = Deno.listen({ hostname: this.#opts.hostname, port: this.#opts.port });
+    const { hostname, port, tls } = this.#opts;
+    this.#listener = tls === undefined
+      ? Deno.listen({ hostname, port })
+      : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
     this.#accepting = this.#acceptLoop(this.#listener);
   }
 
@@ -135,7 +140,7 @@ export class RedisServer {
    * failures (out of file descriptors, a connection aborted before it was
    * accepted) are transient: logged, then retried after a growing pause.
    */
-  async #accept(listener: Deno.TcpListener): Promise<Deno.TcpConn | null> {
+  async #accept(listener: Deno.Listener<Deno.Conn, Deno.NetAddr>): Promise<Deno.Conn | null> {
     for (let pause = ACCEPT_RETRY_MIN_MS;; pause = Math.min(pause * 2, ACCEPT_RETRY_MAX_MS)) {
       try {
         return await listener.accept();
@@ -152,7 +157,7 @@ export class RedisServer {
     }
   }
 
-  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+  async #acceptLoop(listener: Deno.Listener<Deno.Conn, Deno.NetAddr>): Promise<void> {
     for (;;) {
       const conn = await this.#accept(listener);
       if (conn === null) return;
@@ -169,7 +174,7 @@ export class RedisServer {
         continue;
       }
       try {
-        conn.setNoDelay(true);
+        (conn as Deno.TcpConn).setNoDelay?.(true);
       } catch { /* not fatal */ }
       const remote = conn.remoteAddr as Deno.NetAddr;
       const local = conn.localAddr as Deno.NetAddr;
