@@ -72,7 +72,7 @@ export class ValueReader {
     this.#beforeRead(loc);
     const file = this.#files.get(loc.fileId) as DataFile;
     const size = loc.size;
-    const cacheable = this.#cache.enabled && size <= CACHED;
+    const cacheable = size <= CACHED && this.#cache.admit(loc.fileId, loc.offset);
     let buf: Uint8Array;
     let off = 0;
     if (size <= POOLED && !cacheable) {
