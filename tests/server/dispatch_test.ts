@@ -5,7 +5,7 @@ import type { NodeServices } from "../../lib/server/command.ts";
 import { CursorTable } from "../../lib/server/cursors.ts";
 import { Dispatcher, unknownCommand } from "../../lib/server/dispatch.ts";
 import { Session } from "../../lib/server/session.ts";
-import { argv, openFixture } from "../cluster/_fixture.ts";
+import { argv, type Fixture, openFixture } from "../cluster/_fixture.ts";
 
 const td = new TextDecoder();
 
@@ -27,6 +27,17 @@ function services(password: string | null = null): NodeServices {
   };
 }
 
+function dispatcher(f: Fixture, password: string | null = null): Dispatcher {
+  return new Dispatcher({
+    table: commandTable(),
+    store: f.store,
+    proposer: f.log,
+    node: services(password),
+    cursors: new CursorTable(),
+    log: () => {},
+  });
+}
+
 async function replies(d: Dispatcher, session: Session, cmds: string[][]): Promise<Reply[]> {
   const slots = d.run(session, cmds.map((c) => argv(...c)));
   return await Promise.all(slots.map((s) => s.reply));
@@ -41,14 +52,7 @@ function show(r: Reply): unknown {
 
 Deno.test("a pipeline's reads see exactly the writes before them on the same connection", async () => {
   await using f = await openFixture();
-  const d = new Dispatcher({
-    table: commandTable(),
-    store: f.store,
-    proposer: f.log,
-    node: services(),
-    cursors: new CursorTable(),
-    log: () => {},
-  });
+  const d = dispatcher(f);
   const s = new Session("c", "l", true);
   const r = await replies(d, s, [
     ["SET", "a", "1"],
@@ -64,14 +68,7 @@ Deno.test("a pipeline's reads see exactly the writes before them on the same con
 
 Deno.test("MULTI queues, EXEC applies atomically, errors abort as in Redis", async () => {
   await using f = await openFixture();
-  const d = new Dispatcher({
-    table: commandTable(),
-    store: f.store,
-    proposer: f.log,
-    node: services(),
-    cursors: new CursorTable(),
-    log: () => {},
-  });
+  const d = dispatcher(f);
   const s = new Session("c", "l", true);
   assert.deepEqual(
     (await replies(d, s, [["MULTI"], ["SET", "k", "v"], ["INCR", "c"], ["GET", "k"], ["EXEC"]]))
@@ -104,14 +101,7 @@ Deno.test("MULTI queues, EXEC applies atomically, errors abort as in Redis", asy
 
 Deno.test("unknown commands, arity and authentication use Redis's wording", async () => {
   await using f = await openFixture();
-  const d = new Dispatcher({
-    table: commandTable(),
-    store: f.store,
-    proposer: f.log,
-    node: services("pw"),
-    cursors: new CursorTable(),
-    log: () => {},
-  });
+  const d = dispatcher(f, "pw");
   const s = new Session("c", "l", false);
   assert.deepEqual(
     (await replies(d, s, [["FOO", "a", "b"], ["GET"], ["GET", "k"], ["AUTH", "pw"], ["GET", "k"], [
