@@ -26,3 +26,25 @@ export { LOCK_FILE_NAME, Wal, type WalStats } from "./wal.ts";
 export type { WalEntry } from "./wal_entry.ts";
 export type { WalLogger, WalOptions } from "./wal_options.ts";
 export { WalClosedError, WalCorruptError, WalLockedError } from "./wal_errors.ts";
+export { applyConfChange, ProposalError, RaftCore, type Ready } from "./core.ts";
+export type { RaftConfig } from "./config.ts";
+export { RaftInvariantError } from "./log.ts";
+export { MemoryStorage, type RaftStorage } from "./storage.ts";
+export { decodeMessages, encodeMessages } from "./message_codec.ts";
+export {
+  type ConfChange,
+  type ConfState,
+  decodeConf,
+  encodeConf,
+  type Entry,
+  ENTRY_CONF,
+  ENTRY_NOOP,
+  ENTRY_OP,
+  type HardState,
+  type Message,
+  type NodeId,
+  NOOP_DATA,
+  type ReadState,
+  type Role,
+  type SnapshotMeta,
+} from "./types.ts";

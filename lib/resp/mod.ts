@@ -40,6 +40,7 @@ export {
   OK,
   PONG,
   QUEUED,
+  RawReply,
   type Reply,
   ReplyError,
   RespBoolean,
@@ -52,3 +53,4 @@ export {
 export { formatDouble } from "./format_double.ts";
 export { parseInteger } from "./parse_integer.ts";
 export { splitInlineArgs } from "./inline.ts";
+export { replyEnd } from "./reply_scan.ts";

@@ -107,6 +107,19 @@ export class Verbatim {
   constructor(readonly format: string, readonly text: string) {}
 }
 
+/**
+ * A reply already encoded as RESP (e.g. relayed from another node), written
+ * byte for byte. It must be encoded in the protocol the client speaks.
+ */
+export class RawReply {
+  /**
+   * Wraps encoded bytes.
+   *
+   * @param bytes One complete RESP reply.
+   */
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 /** The null array reply: `*-1` in RESP2, `_` in RESP3 (EXEC after a failed WATCH, ...). */
 export const NULL_ARRAY: unique symbol = Symbol("NULL_ARRAY");
 
@@ -124,6 +137,7 @@ export type Reply =
   | RespSet
   | RespBoolean
   | Verbatim
+  | RawReply
   | typeof NULL_ARRAY
   | Reply[];
 
@@ -213,6 +227,10 @@ export function writeReply(enc: RespEncoder, reply: Reply): void {
       }
       if (reply instanceof Verbatim) {
         enc.verbatim(reply.format, reply.text);
+        return;
+      }
+      if (reply instanceof RawReply) {
+        enc.raw(reply.bytes);
         return;
       }
       break;

@@ -1,0 +1,563 @@
+/**
+ * The Raft driver: owns real time, the disk and the network for the pure
+ * `RaftCore`, and is the node's write path (`Proposer`).
+ *
+ * Each turn it takes the core's `ready()` and does, in this order: write
+ * the term and vote (fsynced) and the new log entries (one append, one
+ * fsync at durability high), send the messages, apply the committed
+ * entries to the state machine and answer their proposers, then
+ * `advance()`. Proposals that arrive in the same turn of the event loop, or
+ * while an fsync runs, go into the log as one batch.
+ *
+ * Writes proposed on a follower are forwarded to the leader (see
+ * `forwarder.ts`); reads wait for their consistency level (`readBarrier`).
+ *
+ * @module
+ */
+
+import { setImmediate } from "node:timers";
+import type { Level } from "../cli/mod.ts";
+import {
+  type ConfChange,
+  type ConfState,
+  encodeConf,
+  ENTRY_OP,
+  type Message,
+  type NodeId,
+  ProposalError,
+  RaftCore,
+  type Ready,
+  type Wal,
+} from "../raft/mod.ts";
+import { type Reply, ReplyError } from "../resp/mod.ts";
+import type { Proposal } from "../server/dispatch.ts";
+import { decodeOperation, encodeOperation, type Operation } from "../server/operation.ts";
+import { writeNodeState } from "./hard_state.ts";
+import type { Logger } from "./logger.ts";
+import { WalStorage } from "./raft_storage.ts";
+import type { StateMachine } from "./state_machine.ts";
+import { WaitList } from "./wait_list.ts";
+
+/** Error text while no leader is known (the Finn servers' wording). */
+export const NO_LEADER = "ERR leader not known";
+
+/** A proposal made on this node. */
+export class PendingProposal implements Proposal {
+  readonly reply: Promise<Reply>;
+  /** The operation (its arguments stay valid until the reply is delivered). */
+  readonly op: Operation;
+  /** Log index, once proposed. */
+  index = 0;
+  /** Term it was proposed in. */
+  term = 0;
+  /** When it was made (ms), for the give-up timeout. */
+  readonly createdAt = performance.now();
+  #resolve!: (r: Reply) => void;
+  #hooks: ((applied: boolean) => void)[] | null = null;
+  #done = false;
+
+  /**
+   * Creates a pending proposal.
+   *
+   * @param op The operation.
+   */
+  constructor(op: Operation) {
+    this.op = op;
+    this.reply = new Promise((r) => (this.#resolve = r));
+  }
+
+  /**
+   * See {@linkcode Proposal.afterApply}.
+   *
+   * @param fn The hook.
+   */
+  afterApply(fn: (applied: boolean) => void): void {
+    if (this.#done) fn(false);
+    else (this.#hooks ??= []).push(fn);
+  }
+
+  /**
+   * Completes the proposal.
+   *
+   * @param reply The reply.
+   * @param applied Whether the operation was applied on this node.
+   */
+  finish(reply: Reply, applied: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#hooks !== null) { for (const h of this.#hooks) h(applied); }
+    this.#resolve(reply);
+  }
+}
+
+/** Options of {@linkcode RaftDriver}. */
+export interface RaftDriverOptions {
+  /** This node's id (advertised address). */
+  id: NodeId;
+  /** The raft directory (state file). */
+  dir: string;
+  /** The write-ahead log. */
+  wal: Wal;
+  /** The state machine. */
+  sm: StateMachine;
+  /** Configuration when the log and snapshot hold none. */
+  initialConf: ConfState;
+  /** How the node entered its cluster (persisted with the term and vote). */
+  origin: "bootstrap" | "join" | null;
+  /** Persisted term and vote. */
+  term: number;
+  /** Persisted vote. */
+  vote: NodeId | null;
+  /** Index the state machine has applied. */
+  applied: number;
+  /** When log writes reach the disk. */
+  durability: Level;
+  /** Milliseconds per tick. */
+  tickMs: number;
+  /** Election timeout in ticks. */
+  electionTicks: number;
+  /** Sends messages to peers. */
+  send: (msgs: Message[]) => void;
+  /** Called on every change of role, leader or configuration. */
+  onChange: () => void;
+  /** Called once if the node cannot go on (I/O failure). */
+  onFatal: (e: Error) => void;
+  /** Log sink. */
+  log: Logger;
+}
+
+/** How long a proposal whose outcome is unknown waits before it gives up (ms). */
+const GIVE_UP_MS = 30_000;
+
+/** Runs the Raft core. */
+export class RaftDriver {
+  readonly #o: RaftDriverOptions;
+  readonly core: RaftCore;
+  readonly #storage: WalStorage;
+  #origin: "bootstrap" | "join" | null;
+  #queued: PendingProposal[] = [];
+  #pending = new Map<number, PendingProposal>();
+  #confWaiters = new Map<number, (err: ReplyError | null) => void>();
+  #applied = new WaitList();
+  #reads = new Map<number, (index: number) => void>();
+  #nextRead = 1;
+  #leaderWaiters: (() => void)[] = [];
+  #scheduled = false;
+  #running = false;
+  #again = false;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #syncTimer: ReturnType<typeof setInterval> | undefined;
+  #failure: Error | null = null;
+  #stopped = false;
+  #lastRole = "";
+  #lastLeader: NodeId | null = null;
+  #lastConf = "";
+  #idle: (() => void)[] = [];
+
+  /**
+   * Creates the driver and the core from persisted state.
+   *
+   * @param o Everything it needs.
+   */
+  constructor(o: RaftDriverOptions) {
+    this.#o = o;
+    this.#origin = o.origin;
+    this.#storage = new WalStorage(o.wal);
+    this.core = new RaftCore({
+      id: o.id,
+      storage: this.#storage,
+      applied: o.applied,
+      hardState: { term: o.term, vote: o.vote, commit: 0 },
+      initialConf: o.initialConf,
+      electionTicks: o.electionTicks,
+      heartbeatTicks: 1,
+      random: Math.random,
+    });
+  }
+
+  /** Starts ticking (and campaigns at once when this node is the only voter). */
+  start(): void {
+    this.#ticker = setInterval(() => {
+      this.core.tick();
+      this.#sweepStale();
+      this.#wake();
+    }, this.#o.tickMs);
+    if (this.#o.durability === "medium") {
+      this.#syncTimer = setInterval(() => {
+        if (this.#failure === null) this.#o.wal.sync().catch((e) => this.#fail(e as Error));
+      }, 1000);
+    }
+    const c = this.core.conf;
+    if (c.voters.length === 1 && c.voters[0] === this.#o.id) this.core.campaign();
+    this.#wake();
+  }
+
+  /** Stops ticking; waits for the current turn; pending work fails. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#ticker);
+    clearInterval(this.#syncTimer);
+    while (this.#running) await new Promise<void>((r) => this.#idle.push(r));
+    const err = new ReplyError("ERR node is shutting down");
+    for (const p of this.#queued) p.finish(err, false);
+    for (const p of this.#pending.values()) p.finish(err, false);
+    this.#queued = [];
+    this.#pending.clear();
+    for (const w of this.#confWaiters.values()) w(err);
+    this.#confWaiters.clear();
+    for (const r of this.#reads.values()) r(0);
+    this.#reads.clear();
+    this.#applied.failAll();
+    for (const w of this.#leaderWaiters) w();
+    this.#leaderWaiters = [];
+  }
+
+  /** Milliseconds of one election timeout (the shortest). */
+  get electionTimeoutMs(): number {
+    return this.#o.tickMs * this.#o.electionTicks;
+  }
+
+  /** The leader, or null. */
+  get leader(): NodeId | null {
+    return this.core.leader;
+  }
+
+  /** Whether this node leads. */
+  get isLeader(): boolean {
+    return this.core.role === "leader";
+  }
+
+  /** Index of the last entry applied. */
+  get appliedIndex(): number {
+    return this.#o.sm.appliedIndex;
+  }
+
+  /** How the node entered its cluster. */
+  get origin(): "bootstrap" | "join" | null {
+    return this.#origin;
+  }
+
+  /**
+   * Records how the node entered its cluster (persisted with the next term/vote write, and now).
+   *
+   * @param origin The origin.
+   */
+  setOrigin(origin: "bootstrap" | "join"): void {
+    this.#origin = origin;
+    writeNodeState(this.#o.dir, { term: this.core.term, vote: null, origin });
+  }
+
+  /**
+   * Delivers messages from a peer.
+   *
+   * @param msgs The decoded messages.
+   */
+  receive(msgs: Message[]): void {
+    if (this.#stopped) return;
+    for (const m of msgs) {
+      try {
+        this.core.step(m);
+      } catch (e) {
+        this.#fail(e as Error);
+        return;
+      }
+    }
+    this.#wake();
+  }
+
+  /**
+   * Proposes an operation on this node, which must be the leader; the
+   * caller (the node's proposer) forwards when it is not.
+   *
+   * @param op The commands; the time is stamped here.
+   * @param time Leader-stamped time (ms).
+   * @returns The proposal.
+   */
+  proposeLocal(op: { transaction: boolean; cmds: Uint8Array[][] }, time: number): PendingProposal {
+    const p = new PendingProposal({ time, transaction: op.transaction, cmds: op.cmds });
+    if (this.#failure !== null) {
+      p.finish(new ReplyError(`ERR write failed: ${this.#failure.message}`), false);
+      return p;
+    }
+    this.#queued.push(p);
+    this.#wake();
+    return p;
+  }
+
+  /**
+   * Proposes a membership change and waits until it commits.
+   *
+   * @param change The change.
+   * @returns Null when committed, or the error to answer.
+   */
+  changeMembership(change: ConfChange): Promise<ReplyError | null> {
+    let index: number;
+    try {
+      index = this.core.proposeConfChange(change);
+    } catch (e) {
+      if (e instanceof ProposalError) return Promise.resolve(new ReplyError(`ERR ${e.message}`));
+      throw e;
+    }
+    this.#wake();
+    return new Promise((resolve) => this.#confWaiters.set(index, resolve));
+  }
+
+  /**
+   * Hands leadership over.
+   *
+   * @param to Target or null for the most up-to-date voter.
+   * @returns Null once another node leads, or the error to answer.
+   */
+  async transfer(to: NodeId | null): Promise<ReplyError | null> {
+    let target: NodeId;
+    try {
+      target = this.core.transferLeader(to);
+    } catch (e) {
+      if (e instanceof ProposalError) return new ReplyError(`ERR ${e.message}`);
+      throw e;
+    }
+    if (target === this.#o.id) return null;
+    this.#wake();
+    const deadline = performance.now() + this.electionTimeoutMs * 2;
+    while (performance.now() < deadline) {
+      if (this.core.leader !== null && this.core.leader !== this.#o.id) return null;
+      await new Promise((r) => setTimeout(r, this.#o.tickMs));
+    }
+    return new ReplyError("ERR leadership transfer timed out");
+  }
+
+  /**
+   * Waits until a leader is known (at most `ms`).
+   *
+   * @param ms Time limit.
+   * @returns The leader, or null when none turned up in time.
+   */
+  async waitForLeader(ms: number): Promise<NodeId | null> {
+    const deadline = performance.now() + ms;
+    while (this.core.leader === null && !this.#stopped) {
+      const left = deadline - performance.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#leaderWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.core.leader;
+  }
+
+  /**
+   * Waits until a read may run with ReadIndex: a quorum confirmed
+   * leadership and this node applied everything committed before.
+   *
+   * @returns Null when the read may run, or the error to answer.
+   */
+  async readIndex(): Promise<ReplyError | null> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this.core.leader === null) {
+        if (await this.waitForLeader(this.electionTimeoutMs) === null) {
+          return new ReplyError(NO_LEADER);
+        }
+      }
+      const id = this.#nextRead++;
+      const index = await new Promise<number>((resolve) => {
+        this.#reads.set(id, resolve);
+        this.core.readIndex(id);
+        this.#wake();
+      });
+      if (index > 0) {
+        if (index <= this.appliedIndex) return null;
+        const ok = await new Promise<boolean>((r) => this.#applied.add(index, r));
+        return ok ? null : new ReplyError("ERR node is shutting down");
+      }
+      if (this.#stopped) break;
+    }
+    return new ReplyError(NO_LEADER);
+  }
+
+  /**
+   * Runs `fn` once the applied index reaches `index`.
+   *
+   * @param index The index.
+   * @param fn Called with true when reached, false if the node stops first.
+   */
+  whenApplied(index: number, fn: (ok: boolean) => void): void {
+    if (index <= this.appliedIndex) fn(true);
+    else this.#applied.add(index, fn);
+  }
+
+  /** Waits until the driver has nothing to do (tests, shutdown). */
+  async settle(): Promise<void> {
+    while (this.#running || this.#scheduled) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  // ---------------------------------------------------------------- the turn
+
+  #wake(): void {
+    if (this.#scheduled || this.#stopped) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump().catch((e) => this.#fail(e as Error));
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    try {
+      do {
+        this.#again = false;
+        this.#proposeQueued();
+        while (this.core.hasReady() && this.#failure === null) {
+          await this.#handle(this.core.ready());
+          this.#proposeQueued();
+        }
+      } while (this.#again && this.#failure === null);
+    } finally {
+      this.#running = false;
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const f of idle) f();
+    }
+  }
+
+  /** Puts the proposals queued since the last turn into the log as one batch. */
+  #proposeQueued(): void {
+    if (this.#queued.length === 0) return;
+    const batch = this.#queued;
+    this.#queued = [];
+    let first: number;
+    try {
+      first = this.core.proposeBatch(batch.map((p) => encodeOperation(p.op)));
+    } catch (e) {
+      const err = e instanceof ProposalError
+        ? new ReplyError(
+          e.reason === "not-leader"
+            ? NO_LEADER
+            : e.reason === "backpressure"
+            ? "ERR too many pending writes, try again"
+            : `ERR ${e.message}`,
+        )
+        : new ReplyError(`ERR ${(e as Error).message}`);
+      for (const p of batch) p.finish(err, false);
+      return;
+    }
+    const term = this.core.term;
+    batch.forEach((p, i) => {
+      p.index = first + i;
+      p.term = term;
+      this.#pending.set(p.index, p);
+    });
+  }
+
+  async #handle(rd: Ready): Promise<void> {
+    const o = this.#o;
+    if (rd.snapshot !== null) {
+      throw new Error("installing snapshots is not supported by this version");
+    }
+    if (rd.hardState !== null) {
+      writeNodeState(o.dir, {
+        term: rd.hardState.term,
+        vote: rd.hardState.vote,
+        origin: this.#origin,
+      });
+    }
+    if (rd.entries.length > 0) {
+      const first = rd.entries[0].index;
+      if (first <= o.wal.lastIndex) o.wal.truncateFrom(first);
+      o.wal.append(rd.entries);
+      if (o.durability === "high") await o.wal.sync();
+    }
+    if (rd.messages.length > 0) o.send(rd.messages);
+    for (const e of rd.committed) this.#apply(e.index, e.term, e.data);
+    for (const rs of rd.readStates) {
+      const done = this.#reads.get(rs.id);
+      this.#reads.delete(rs.id);
+      done?.(rs.index);
+    }
+    this.core.advance(rd);
+    this.#noticeChanges();
+  }
+
+  #apply(index: number, term: number, data: Uint8Array): void {
+    const sm = this.#o.sm;
+    let reply: Reply = null;
+    if (data[0] === ENTRY_OP) {
+      reply = sm.apply(index, data);
+    } else {
+      sm.appliedIndex = index;
+    }
+    const p = this.#pending.get(index);
+    if (p !== undefined) {
+      this.#pending.delete(index);
+      if (p.term === term) p.finish(reply, true);
+      else p.finish(new ReplyError("ERR write lost in a leader change; it was not applied"), false);
+    }
+    const w = this.#confWaiters.get(index);
+    if (w !== undefined) {
+      this.#confWaiters.delete(index);
+      w(null);
+    }
+    this.#applied.reached(index);
+  }
+
+  #noticeChanges(): void {
+    const role = this.core.role;
+    const leader = this.core.leader;
+    const conf = JSON.stringify(this.core.conf);
+    if (role === this.#lastRole && leader === this.#lastLeader && conf === this.#lastConf) return;
+    if (leader !== this.#lastLeader && leader !== null) {
+      this.#o.log.notice(`leader is ${leader} (term ${this.core.term})`);
+    }
+    if (this.#lastRole === "leader" && role !== "leader") {
+      // Proposals still queued never reached the log.
+      const err = new ReplyError(NO_LEADER);
+      for (const p of this.#queued) p.finish(err, false);
+      this.#queued = [];
+      for (const [index, w] of this.#confWaiters) {
+        if (index > this.core.committed) {
+          this.#confWaiters.delete(index);
+          w(new ReplyError("ERR leadership lost; the membership change may not have happened"));
+        }
+      }
+    }
+    this.#lastRole = role;
+    this.#lastLeader = leader;
+    this.#lastConf = conf;
+    if (leader !== null) {
+      const waiters = this.#leaderWaiters;
+      this.#leaderWaiters = [];
+      for (const w of waiters) w();
+    }
+    this.#o.onChange();
+  }
+
+  /** Gives up on proposals whose outcome this node has not learned for a long time. */
+  #sweepStale(): void {
+    if (this.#pending.size === 0) return;
+    const limit = performance.now() - GIVE_UP_MS;
+    for (const [index, p] of this.#pending) {
+      if (p.createdAt > limit) break;
+      this.#pending.delete(index);
+      p.finish(
+        new ReplyError("TRYAGAIN write outcome unknown (leader changed); check and retry"),
+        false,
+      );
+    }
+  }
+
+  #fail(e: Error): void {
+    if (this.#failure !== null) return;
+    this.#failure = e;
+    this.#o.log.warn(`raft: ${e.message}`);
+    this.#o.onFatal(e);
+  }
+}
+
+export { encodeConf };
