@@ -105,6 +105,8 @@ export class RaftCore {
   #readStates: ReadState[] = [];
   #transferee: NodeId | null = null;
   #transferElapsed = 0;
+  /** A TimeoutNow went out this term: the target may win without waiting out leases. */
+  #timeoutNowSent = false;
   #pendingConfIndex = 0;
   #uncommittedBytes = 0;
   #termStartIndex = 0;
@@ -207,7 +209,10 @@ export class RaftCore {
    * @returns True when a lease read is safe.
    */
   leaseValid(): boolean {
-    if (this.#role !== "leader" || !this.#committedInTerm() || this.#transferee !== null) {
+    if (
+      this.#role !== "leader" || !this.#committedInTerm() || this.#transferee !== null ||
+      this.#timeoutNowSent
+    ) {
       return false;
     }
     if (!this.#c.checkQuorum) return false;
@@ -331,6 +336,7 @@ export class RaftCore {
     this.#transferElapsed = 0;
     const p = this.#progress.get(target) as Progress;
     if (p.match === this.#log.lastIndex()) {
+      this.#timeoutNowSent = true;
       this.#send({ type: "timeoutNow", from: this.#c.id, to: target, term: this.#term });
     } else this.#sendAppend(target);
     return target;
@@ -345,9 +351,9 @@ export class RaftCore {
   reportSnapshot(to: NodeId, ok: boolean): void {
     const p = this.#progress.get(to);
     if (this.#role !== "leader" || p === undefined || p.state !== "snapshot") return;
-    if (ok) {
-      p.match = Math.max(p.match, p.pendingSnapshot);
-    }
+    // Never touch match here: the report may concern an older snapshot than
+    // the one pending now. The follower's own answer moves match.
+    if (!ok) p.pendingSnapshot = 0;
     p.becomeProbe();
   }
 
@@ -392,13 +398,15 @@ export class RaftCore {
           index: 0,
           hint: 0,
         });
-      } else if (m.type === "vote" && m.pre) {
+      } else if (m.type === "vote") {
+        // Answer with our term (the paper's rule): a stale candidate learns
+        // it and stops campaigning in lock-step with the real one.
         this.#send({
           type: "voteResp",
           from: this.#c.id,
           to: m.from,
           term: this.#term,
-          pre: true,
+          pre: m.pre,
           granted: false,
         });
       }
@@ -474,10 +482,13 @@ export class RaftCore {
    */
   advance(rd: Ready): void {
     if (rd.snapshot !== null) {
-      this.#log.snapshotInstalled();
+      const newer = this.#log.pendingSnapshot !== null && this.#log.pendingSnapshot !== rd.snapshot;
+      this.#log.snapshotInstalled(rd.snapshot);
       this.#snapshotHandedOut = false;
-      this.#baseConf = cloneConf(rd.snapshot.conf);
-      this.#loadConfHistory();
+      if (!newer) {
+        this.#baseConf = cloneConf(rd.snapshot.conf);
+        this.#loadConfHistory();
+      }
     }
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
@@ -594,6 +605,7 @@ export class RaftCore {
     this.#resetRandomizedTimeout();
     this.#votes = new Map();
     this.#transferee = null;
+    this.#timeoutNowSent = false;
     this.#failPendingReads();
   }
 
@@ -848,6 +860,7 @@ export class RaftCore {
       this.#log.commitTo(meta.index);
     } else {
       this.#log.restore(meta);
+      this.#snapshotHandedOut = false; // a newer snapshot replaces one being installed
       this.#handedOut = meta.index;
       this.#baseConf = cloneConf(meta.conf);
       this.#confHistory = [];
@@ -1002,6 +1015,7 @@ export class RaftCore {
 
   #maybeFinishTransfer(from: NodeId): void {
     if (this.#transferee === from && this.#progress.get(from)?.match === this.#log.lastIndex()) {
+      this.#timeoutNowSent = true;
       this.#send({ type: "timeoutNow", from: this.#c.id, to: from, term: this.#term });
     }
   }

@@ -278,11 +278,15 @@ export class RaftLog {
     this.committed = Math.max(this.committed, meta.index);
   }
 
-  /** The driver installed the pending snapshot. */
-  snapshotInstalled(): void {
-    if (this.pendingSnapshot === null) return;
-    if (this.applied < this.pendingSnapshot.index) this.applied = this.pendingSnapshot.index;
-    this.pendingSnapshot = null;
+  /**
+   * The driver installed `meta`. A newer snapshot that arrived meanwhile
+   * stays pending (it is handed out in the next batch).
+   *
+   * @param meta The snapshot the driver installed.
+   */
+  snapshotInstalled(meta: SnapshotMeta): void {
+    if (this.applied < meta.index) this.applied = meta.index;
+    if (this.pendingSnapshot === meta) this.pendingSnapshot = null;
   }
 
   /**

@@ -110,7 +110,9 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, hint), this.match + 1, 1);
+    const next = Math.max(Math.min(rejected, hint), this.match + 1, 1);
+    if (next === this.next) return false;
+    this.next = next;
     this.probeSent = false;
     return true;
   }

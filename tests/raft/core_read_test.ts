@@ -213,6 +213,22 @@ Deno.test("leaseValid() is false during a leadership transfer", () => {
   c.core("a").transferLeader("b");
   assert.equal(c.core("a").leaseValid(), false);
   c.tickUntil(() => c.core("a").transferee === null, 2 * E);
+  // A TimeoutNow went out: it may still arrive and let b win without
+  // waiting out the followers' leases, so the lease stays off this term.
+  assert.equal(c.core("a").leaseValid(), false, "no lease after a TimeoutNow, even once aborted");
+});
+
+Deno.test("the lease returns after a transfer aborts before any TimeoutNow went out", () => {
+  const c = new Cluster(["a", "b", "c"]);
+  c.electLeader("a");
+  c.tickAll(1);
+  c.isolate("b");
+  c.propose("a", "x"); // b lags, so no TimeoutNow until it catches up
+  c.stabilize();
+  c.core("a").transferLeader("b");
+  assert.equal(c.core("a").leaseValid(), false);
+  c.tickUntil(() => c.core("a").transferee === null, 2 * E);
+  c.tickAll(1);
   assert.equal(c.core("a").leaseValid(), true, "the lease returns once the transfer is aborted");
 });
 
