@@ -13,14 +13,6 @@ function fail(message: string, code: number): never {
 }
 
 async function serve(config: Config): Promise<void> {
-  for (
-    const [flag, given] of [["--join", config.join !== null], [
-      "--redirect",
-      config.redirect,
-    ]] as const
-  ) {
-    if (given) fail(`${flag} needs clustering, which this version does not have yet`, 2);
-  }
   let node: BitraftNode;
   try {
     node = await BitraftNode.start({
@@ -32,6 +24,12 @@ async function serve(config: Config): Promise<void> {
       logLevel: config.logLevel,
       tls: config.tls,
       maxClients: config.maxClients,
+      advertise: config.advertise,
+      join: config.join,
+      consistency: config.consistency,
+      redirect: config.redirect,
+      tickMs: config.raftTickMs,
+      electionTicks: config.electionTicks,
       limits: {
         maxBulk: config.maxBulkLen,
         maxInline: config.maxInlineLen,

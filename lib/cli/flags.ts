@@ -54,6 +54,10 @@ export interface Config {
   maxMultibulkLen: number;
   /** Most reply bytes waiting for one client before it is disconnected. */
   maxClientOutput: number;
+  /** Milliseconds per Raft tick. */
+  raftTickMs: number;
+  /** Election timeout in ticks. */
+  electionTicks: number;
 }
 
 /** The usage text printed by --help and after a bad flag. */
@@ -77,6 +81,8 @@ export const USAGE = `Usage: bitraft [options]
       --max-inline-len n       longest inline command (default 64kb)
       --max-multibulk-len n    most arguments in one command (default 1048576)
       --max-client-output n    most unsent reply bytes per client before it is dropped (default 1gb)
+      --raft-tick ms           Raft clock tick; heartbeats go out every tick (default 100)
+      --election-ticks n       election timeout in ticks, randomized up to twice (default 10)
   -V, --version                print the version and exit
   -h, --help                   print this help and exit
 `;
@@ -181,6 +187,8 @@ export function parseFlags(argv: string[]): Config {
         "max-inline-len": { type: "string", default: "64kb" },
         "max-multibulk-len": { type: "string", default: "1048576" },
         "max-client-output": { type: "string", default: "1gb" },
+        "raft-tick": { type: "string", default: "100" },
+        "election-ticks": { type: "string", default: "10" },
         version: { type: "boolean", short: "V", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -231,5 +239,7 @@ export function parseFlags(argv: string[]): Config {
     maxInlineLen: positive("max-inline-len", values["max-inline-len"], true),
     maxMultibulkLen: positive("max-multibulk-len", values["max-multibulk-len"], false),
     maxClientOutput: positive("max-client-output", values["max-client-output"], true),
+    raftTickMs: positive("raft-tick", values["raft-tick"], false),
+    electionTicks: Math.max(3, positive("election-ticks", values["election-ticks"], false)),
   };
 }

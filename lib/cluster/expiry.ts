@@ -24,6 +24,7 @@ export class ExpiryCycle {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight: Promise<unknown> | null = null;
   #stopped = true;
+  #active: () => boolean;
   /** Keys deleted by the cycle since start. */
   expiredKeys = 0;
 
@@ -33,11 +34,18 @@ export class ExpiryCycle {
    * @param store The store to sample.
    * @param proposer Where deletions go.
    * @param intervalMs Time between rounds.
+   * @param active Whether this node should run rounds now (only the leader does).
    */
-  constructor(store: BitcaskStore, proposer: Proposer, intervalMs = 100) {
+  constructor(
+    store: BitcaskStore,
+    proposer: Proposer,
+    intervalMs = 100,
+    active: () => boolean = () => true,
+  ) {
     this.#store = store;
     this.#proposer = proposer;
     this.#interval = intervalMs;
+    this.#active = active;
   }
 
   /** Starts the rounds. */
@@ -58,6 +66,10 @@ export class ExpiryCycle {
   }
 
   #round(): void {
+    if (!this.#active()) {
+      this.#schedule(this.#interval);
+      return;
+    }
     const now = Date.now();
     const seen = new Set<string>();
     const keys: Uint8Array[] = [];

@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import { BitcaskStore } from "../bitcask/mod.ts";
 import { type Level, type LogLevel, VERSION } from "../cli/mod.ts";
-import { Wal } from "../raft/mod.ts";
+import { type ConfState, type NodeId, Wal } from "../raft/mod.ts";
 import type { CommandSpec, NodeServices } from "../server/command.ts";
 import { commandTable, REDIS_VERSION } from "../server/commands/mod.ts";
 import { CursorTable } from "../server/cursors.ts";
@@ -18,9 +18,15 @@ import { LiveKeyspace } from "../server/keyspace.ts";
 import { RedisServer } from "../server/server.ts";
 import type { ConnectionLimits } from "../server/connection.ts";
 import { ExpiryCycle } from "./expiry.ts";
-import { LocalLog } from "./local_log.ts";
+import { ClusterProposer } from "./forwarder.ts";
+import { readNodeState, writeNodeState } from "./hard_state.ts";
+import { joinCluster } from "./join.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { RaftDriver } from "./raft_driver.ts";
+import { RaftService } from "./raft_service.ts";
+import { ConsistencyGate } from "./read_gate.ts";
 import { StateMachine } from "./state_machine.ts";
+import { Transport } from "./transport.ts";
 
 /** Options of {@linkcode BitraftNode.start}. */
 export interface NodeOptions {
@@ -42,6 +48,18 @@ export interface NodeOptions {
   limits?: ConnectionLimits;
   /** Serve TLS: certificate and key file paths, or null. */
   tls?: { cert: string; key: string } | null;
+  /** Address given to peers and clients (the node's id). @default {bind} */
+  advertise?: string | null;
+  /** A member of the cluster to join, or null. */
+  join?: string | null;
+  /** Read consistency. @default {"high"} */
+  consistency?: Level;
+  /** Followers answer `-TRY leader` instead of forwarding. */
+  redirect?: boolean;
+  /** Milliseconds per Raft tick. @default {100} */
+  tickMs?: number;
+  /** Election timeout in ticks (randomized up to twice that). @default {10} */
+  electionTicks?: number;
 }
 
 /** The node's own startup failure (data dir locked, port in use, ...). */
@@ -62,9 +80,10 @@ function splitHostPort(addr: string): [string, number] {
   return [addr.slice(0, i).replace(/^\[|\]$/g, ""), Number(addr.slice(i + 1))];
 }
 
-type ResolvedNodeOptions = Required<Omit<NodeOptions, "limits" | "tls">> & {
+type ResolvedNodeOptions = Required<Omit<NodeOptions, "limits" | "tls" | "advertise">> & {
   limits: ConnectionLimits;
   tls: { cert: string; key: string } | null;
+  advertise: string;
 };
 
 /** A running node. */
@@ -75,7 +94,13 @@ export class BitraftNode {
   #store: BitcaskStore;
   #wal: Wal;
   #table: Map<string, CommandSpec>;
-  #localLog: LocalLog;
+  #id: NodeId;
+  #sm: StateMachine;
+  #driver: RaftDriver;
+  #transport: Transport;
+  #proposer: ClusterProposer;
+  #service: RaftService;
+  #lastStamp = 0;
   #dispatcher: Dispatcher;
   #server: RedisServer;
   #expiry: ExpiryCycle;
@@ -99,24 +124,90 @@ export class BitraftNode {
     this.#store = store;
     this.#wal = wal;
     this.#table = commandTable();
+    this.#id = opts.advertise;
     const cursors = new CursorTable();
     const sm = new StateMachine(store, this.#table, cursors);
-    this.#replay(sm);
-    this.#localLog = new LocalLog(wal, sm, store, {
+    this.#sm = sm;
+    const raftDir = `${opts.data}/raft`;
+    const saved = readNodeState(raftDir);
+    if (wal.lastIndex < store.lastIndex()) {
+      // The log lost a tail the store already applied (durability low/medium).
+      log.warn(`log ends at ${wal.lastIndex} but the store holds ${store.lastIndex()}`);
+      wal.compact(store.lastIndex(), Math.max(saved?.term ?? 0, 1));
+    }
+    const term = Math.max(saved?.term ?? 0, wal.lastIndex > 0 ? wal.term(wal.lastIndex) ?? 0 : 0);
+    // A fresh node bootstraps a one-node cluster unless told to join one.
+    const hasData = wal.lastIndex > 0 || store.lastIndex() > 0;
+    const origin = saved?.origin ?? (hasData || opts.join === null ? "bootstrap" : null);
+    if (saved === null || saved.origin !== origin || saved.term !== term) {
+      writeNodeState(raftDir, { term, vote: saved?.vote ?? null, origin });
+    }
+    const initialConf: ConfState = origin === "bootstrap"
+      ? { voters: [this.#id], learners: [] }
+      : { voters: [], learners: [] };
+    this.#transport = new Transport(this.#id, {
+      password: opts.auth,
+      tlsCa: opts.tls === null ? null : [opts.tls.cert],
+      maxQueued: 256 << 20,
+      log: (m) => log.verbose(m),
+    }, (to) => this.#driver.core.reportUnreachable(to));
+    this.#driver = new RaftDriver({
+      id: this.#id,
+      dir: raftDir,
+      wal,
+      sm,
+      initialConf,
+      origin,
+      term,
+      vote: saved?.term === term ? saved.vote : null,
+      applied: sm.appliedIndex,
       durability: opts.durability,
-      log,
+      tickMs: opts.tickMs,
+      electionTicks: opts.electionTicks,
+      send: (msgs) => this.#transport.send(msgs),
+      onChange: () => {
+        const c = this.#driver.core.conf;
+        this.#transport.retain([...c.voters, ...c.learners]);
+      },
       onFatal: (e) => {
         log.warn(`stopping: ${e.message}`);
         this.shutdown().catch(() => {});
       },
+      log,
+      syncStore: async () => {
+        const upTo = store.lastIndex();
+        await store.sync();
+        return upTo;
+      },
+      onRemoved: () => {
+        log.notice("shutting down: removed from the cluster");
+        this.shutdown().catch(() => {});
+      },
+    });
+    this.#proposer = new ClusterProposer({
+      driver: this.#driver,
+      transport: this.#transport,
+      redirect: opts.redirect,
+      now: () => {
+        const t = Math.max(Date.now(), this.#lastStamp, sm.lastTime);
+        this.#lastStamp = t;
+        return t;
+      },
+    });
+    this.#service = new RaftService({
+      driver: this.#driver,
+      transport: this.#transport,
+      proposer: this.#proposer,
+      redirect: opts.redirect,
     });
     this.#dispatcher = new Dispatcher({
       table: this.#table,
       store,
-      proposer: this.#localLog,
+      proposer: this.#proposer,
       node: this.#services(),
       cursors,
       log: (m) => log.warn(m),
+      reads: new ConsistencyGate(this.#driver, opts.consistency, opts.redirect),
     });
     const [hostname, port] = splitHostPort(opts.bind);
     this.#server = new RedisServer(this.#dispatcher, {
@@ -132,7 +223,7 @@ export class BitraftNode {
       },
       log: (m) => log.verbose(m),
     });
-    this.#expiry = new ExpiryCycle(store, this.#localLog);
+    this.#expiry = new ExpiryCycle(store, this.#proposer, 100, () => this.#driver.isLeader);
   }
 
   /**
@@ -151,7 +242,13 @@ export class BitraftNode {
       maxClients: 10_000,
       limits: {},
       tls: null,
+      join: null,
+      consistency: "high",
+      redirect: false,
+      tickMs: 100,
+      electionTicks: 10,
       ...options,
+      advertise: options.advertise ?? options.bind,
     };
     if (opts.tls !== null) {
       try {
@@ -190,10 +287,29 @@ export class BitraftNode {
         }
         throw new NodeStartError(`cannot listen on ${opts.bind}: ${(e as Error).message}`);
       }
+      node.#driver.start();
       node.#expiry.start();
       log.notice(
-        `bitraft ${VERSION} ready: ${store.size} keys, serving ${opts.bind} (data '${opts.data}', durability ${opts.durability})`,
+        `bitraft ${VERSION} ready: ${store.size} keys, serving ${opts.bind} as ${opts.advertise} (data '${opts.data}', durability ${opts.durability}, consistency ${opts.consistency})`,
       );
+      if (opts.join !== null) {
+        if (node.#driver.origin !== null) {
+          log.notice(`already in a cluster: --join ${opts.join} ignored`);
+        } else {
+          try {
+            await joinCluster(opts.join, node.#id, {
+              password: opts.auth,
+              tlsCa: opts.tls === null ? null : [opts.tls.cert],
+              log,
+            });
+            node.#driver.setOrigin("join");
+            log.notice(`joined the cluster of ${opts.join}`);
+          } catch (e) {
+            await node.shutdown();
+            throw new NodeStartError(`cannot join ${opts.join}: ${(e as Error).message}`);
+          }
+        }
+      }
       return node;
     } catch (e) {
       if (e instanceof NodeStartError) throw e;
@@ -223,43 +339,14 @@ export class BitraftNode {
       this.#log.notice("shutting down");
       await this.#server.close();
       await this.#expiry.stop();
-      await this.#localLog.drain();
-      this.#localLog.close();
+      await this.#driver.drain(2000);
+      await this.#driver.stop();
+      await this.#transport.close();
       await this.#closeStorage();
       this.#log.notice("bye");
       this.#done();
     })();
     return this.#stopping;
-  }
-
-  /** Applies the WAL entries the store does not hold yet. */
-  #replay(sm: StateMachine): void {
-    const wal = this.#wal;
-    const have = this.#store.lastIndex();
-    if (wal.lastIndex < have) {
-      // The log lost a tail the store already applied (durability low/medium): skip ahead.
-      wal.compact(have);
-    }
-    let next = have + 1;
-    if (next < wal.firstIndex && next <= wal.lastIndex) {
-      throw new Error(
-        `log entries ${next}..${
-          wal.firstIndex - 1
-        } are missing (store at ${have}, log from ${wal.firstIndex})`,
-      );
-    }
-    next = Math.max(next, wal.firstIndex);
-    const end = wal.lastIndex + 1;
-    let replayed = 0;
-    while (next < end) {
-      for (const e of wal.entries(next, Math.min(end, next + 10_000), 64 << 20)) {
-        sm.apply(e.index, e.data);
-        next = e.index + 1;
-        replayed++;
-      }
-    }
-    sm.appliedIndex = Math.max(sm.appliedIndex, wal.lastIndex);
-    if (replayed > 0) this.#log.notice(`replayed ${replayed} log entries`);
   }
 
   async #closeStorage(): Promise<void> {
@@ -290,7 +377,8 @@ export class BitraftNode {
       merge: () => {
         this.#store.merge().catch((e) => this.#log.warn(`merge failed: ${e.message}`));
       },
-      wait: () => Promise.resolve(1),
+      wait: (n, timeout) => this.#service.wait(n, timeout),
+      cluster: this.#service,
       commands: () => this.#table,
       password: () => this.#opts.auth,
     };
@@ -317,6 +405,8 @@ export class BitraftNode {
       ["requirepass", this.#opts.auth === null ? "" : "********"],
       ["cluster-enabled", "no"],
       ["bitraft-durability", this.#opts.durability],
+      ["bitraft-consistency", this.#opts.consistency],
+      ["bitraft-advertise", this.#opts.advertise],
       ["bitraft-max-datafile-size", String(this.#opts.maxDatafileSize)],
     ]);
   }
@@ -372,7 +462,7 @@ export class BitraftNode {
       ["bitcask_merging", st.merging ? 1 : 0],
       ["wal_first_index", this.#wal.firstIndex],
       ["wal_last_index", this.#wal.lastIndex],
-      ["applied_index", this.#localLog.appliedIndex],
+      ["applied_index", this.#driver.appliedIndex],
     ]);
     section("Stats", [
       ["total_connections_received", this.#server.connectionsReceived],
@@ -380,7 +470,30 @@ export class BitraftNode {
       ["rejected_connections", this.#server.rejectedConnections],
       ["expired_keys", this.#expiry.expiredKeys],
     ]);
-    section("Replication", [["role", "master"], ["connected_slaves", 0]]);
+    const core = this.#driver.core;
+    const conf = core.conf;
+    const others = [...conf.voters, ...conf.learners].filter((id) => id !== this.#id);
+    const leader = this.#driver.leader;
+    section("Replication", [
+      ["role", this.#driver.isLeader ? "master" : "slave"],
+      ...(this.#driver.isLeader || leader === null ? [] : (() => {
+        const [h, p] = splitHostPort(leader);
+        return [["master_host", h], ["master_port", p], [
+          "master_link_status",
+          Date.now() - this.#driver.lastContact < 2 * this.#driver.electionTimeoutMs
+            ? "up"
+            : "down",
+        ]] as [string, string | number][];
+      })()),
+      ["connected_slaves", this.#driver.isLeader ? others.length : 0],
+      ...others.map((id, i): [string, string] => {
+        const [h, p] = splitHostPort(id);
+        const pr = core.progressOf(id);
+        return [`slave${i}`, `ip=${h},port=${p},state=${pr?.state ?? "unknown"},offset=${pr?.match ?? 0}`];
+      }).filter(() => this.#driver.isLeader),
+      ["master_repl_offset", core.committed],
+    ]);
+    section("Raft", this.#service.stats());
     section(
       "Keyspace",
       this.#store.size > 0

@@ -20,7 +20,9 @@ import type { Level } from "../cli/mod.ts";
 import {
   type ConfChange,
   type ConfState,
+  decodeConf,
   encodeConf,
+  ENTRY_CONF,
   ENTRY_OP,
   type Message,
   type NodeId,
@@ -31,7 +33,7 @@ import {
 } from "../raft/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
 import type { Proposal } from "../server/dispatch.ts";
-import { decodeOperation, encodeOperation, type Operation } from "../server/operation.ts";
+import { encodeOperation, type Operation } from "../server/operation.ts";
 import { writeNodeState } from "./hard_state.ts";
 import type { Logger } from "./logger.ts";
 import { WalStorage } from "./raft_storage.ts";
@@ -48,6 +50,8 @@ export class PendingProposal implements Proposal {
   readonly op: Operation;
   /** Log index, once proposed. */
   index = 0;
+  /** See {@linkcode Proposal.ordered}. */
+  readonly ordered: boolean;
   /** Term it was proposed in. */
   term = 0;
   /** When it was made (ms), for the give-up timeout. */
@@ -60,9 +64,11 @@ export class PendingProposal implements Proposal {
    * Creates a pending proposal.
    *
    * @param op The operation.
+   * @param ordered Whether hooks run right after the entry, before later ones.
    */
-  constructor(op: Operation) {
+  constructor(op: Operation, ordered = true) {
     this.op = op;
+    this.ordered = ordered;
     this.reply = new Promise((r) => (this.#resolve = r));
   }
 
@@ -124,7 +130,19 @@ export interface RaftDriverOptions {
   onFatal: (e: Error) => void;
   /** Log sink. */
   log: Logger;
+  /**
+   * Makes the store durable up to the index it returns; the log is then
+   * compacted up to it (only while this node is the sole member: a
+   * follower that needs compacted entries could only catch up from a
+   * snapshot).
+   */
+  syncStore: () => Promise<number>;
+  /** Called when this node applied a configuration that no longer includes it. */
+  onRemoved: () => void;
 }
+
+/** Entries applied between two compactions of a single node's log. */
+const COMPACT_EVERY = 20_000;
 
 /** How long a proposal whose outcome is unknown waits before it gives up (ms). */
 const GIVE_UP_MS = 30_000;
@@ -153,6 +171,11 @@ export class RaftDriver {
   #lastLeader: NodeId | null = null;
   #lastConf = "";
   #idle: (() => void)[] = [];
+  #compacting = false;
+  #clears = 0;
+  #snapshotWarned = new Map<NodeId, number>();
+  /** Whether the last configuration applied here included this node. */
+  #appliedMember: boolean;
 
   /**
    * Creates the driver and the core from persisted state.
@@ -163,6 +186,8 @@ export class RaftDriver {
     this.#o = o;
     this.#origin = o.origin;
     this.#storage = new WalStorage(o.wal);
+    this.#appliedMember = o.initialConf.voters.includes(o.id) ||
+      o.initialConf.learners.includes(o.id);
     this.core = new RaftCore({
       id: o.id,
       storage: this.#storage,
@@ -212,6 +237,46 @@ export class RaftDriver {
     this.#leaderWaiters = [];
   }
 
+  /**
+   * Term of a log entry (or of the compaction point).
+   *
+   * @param index The index.
+   * @returns Its term, or 0 when unknown.
+   */
+  termOf(index: number): number {
+    return this.#o.wal.term(index) ?? 0;
+  }
+
+  /** Unix ms when a message from the leader last arrived (0: never). */
+  lastContact = 0;
+
+  /** Whether the driver was stopped. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** This node's id. */
+  get id(): NodeId {
+    return this.#o.id;
+  }
+
+  /** The write-ahead log's first and last index. */
+  get logRange(): { first: number; last: number } {
+    return { first: this.#o.wal.firstIndex, last: this.#o.wal.lastIndex };
+  }
+
+  /**
+   * Waits (at most `ms`) until the proposals made so far are applied or failed.
+   *
+   * @param ms Time limit.
+   */
+  async drain(ms: number): Promise<void> {
+    const deadline = performance.now() + ms;
+    while ((this.#queued.length > 0 || this.#pending.size > 0) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Milliseconds of one election timeout (the shortest). */
   get electionTimeoutMs(): number {
     return this.#o.tickMs * this.#o.electionTicks;
@@ -255,6 +320,7 @@ export class RaftDriver {
   receive(msgs: Message[]): void {
     if (this.#stopped) return;
     for (const m of msgs) {
+      if (m.from === this.core.leader) this.lastContact = Date.now();
       try {
         this.core.step(m);
       } catch (e) {
@@ -363,7 +429,15 @@ export class RaftDriver {
       }
       const id = this.#nextRead++;
       const index = await new Promise<number>((resolve) => {
-        this.#reads.set(id, resolve);
+        // A forwarded ReadIndex is dropped by a node that stopped leading: give up on it.
+        const t = setTimeout(() => {
+          this.#reads.delete(id);
+          resolve(0);
+        }, this.electionTimeoutMs);
+        this.#reads.set(id, (i) => {
+          clearTimeout(t);
+          resolve(i);
+        });
         this.core.readIndex(id);
         this.#wake();
       });
@@ -474,8 +548,9 @@ export class RaftDriver {
       o.wal.append(rd.entries);
       if (o.durability === "high") await o.wal.sync();
     }
-    if (rd.messages.length > 0) o.send(rd.messages);
+    if (rd.messages.length > 0) o.send(this.#withoutSnapshots(rd.messages));
     for (const e of rd.committed) this.#apply(e.index, e.term, e.data);
+    if (rd.committed.length > 0) this.#maybeCompact();
     for (const rs of rd.readStates) {
       const done = this.#reads.get(rs.id);
       this.#reads.delete(rs.id);
@@ -492,6 +567,15 @@ export class RaftDriver {
       reply = sm.apply(index, data);
     } else {
       sm.appliedIndex = index;
+      if (data[0] === ENTRY_CONF) {
+        const c = decodeConf(data);
+        const member = c.voters.includes(this.#o.id) || c.learners.includes(this.#o.id);
+        if (this.#appliedMember && !member) {
+          this.#o.log.notice("this node was removed from the cluster");
+          queueMicrotask(() => this.#o.onRemoved());
+        }
+        this.#appliedMember = member;
+      }
     }
     const p = this.#pending.get(index);
     if (p !== undefined) {
@@ -505,6 +589,47 @@ export class RaftDriver {
       w(null);
     }
     this.#applied.reached(index);
+  }
+
+  /**
+   * Drops snapshot messages: sending snapshots comes with a later version,
+   * so a follower that needs compacted entries waits (and it is logged).
+   */
+  #withoutSnapshots(msgs: Message[]): Message[] {
+    if (!msgs.some((m) => m.type === "snapshot")) return msgs;
+    const now = performance.now();
+    for (const m of msgs) {
+      if (m.type !== "snapshot") continue;
+      this.core.reportSnapshot(m.to, false);
+      if ((this.#snapshotWarned.get(m.to) ?? -Infinity) < now - 60_000) {
+        this.#snapshotWarned.set(m.to, now);
+        this.#o.log.warn(
+          `${m.to} needs log entries this node compacted away; it cannot catch up without a snapshot`,
+        );
+      }
+    }
+    return msgs.filter((m) => m.type !== "snapshot");
+  }
+
+  /** Compacts the log of a sole member once the store holds its entries durably. */
+  #maybeCompact(): void {
+    const c = this.core.conf;
+    if (this.#compacting || c.learners.length > 0 || c.voters.length !== 1) return;
+    if (c.voters[0] !== this.#o.id) return;
+    const sm = this.#o.sm;
+    const wal = this.#o.wal;
+    if (sm.appliedIndex - wal.firstIndex < COMPACT_EVERY && sm.clears === this.#clears) return;
+    this.#clears = sm.clears; // a FLUSHDB makes every earlier entry dead weight
+    this.#compacting = true;
+    this.#o.syncStore()
+      .then((upTo) => {
+        const conf = this.core.conf;
+        const alone = conf.voters.length === 1 && conf.learners.length === 0;
+        upTo = Math.min(upTo, sm.appliedIndex);
+        if (alone && !this.#stopped && upTo >= wal.firstIndex) wal.compact(upTo);
+      })
+      .catch((e) => this.#o.log.warn(`cannot compact the log: ${(e as Error).message}`))
+      .finally(() => (this.#compacting = false));
   }
 
   #noticeChanges(): void {

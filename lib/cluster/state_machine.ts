@@ -24,6 +24,8 @@ export class StateMachine {
   #commands: CommandLookup;
   /** Index of the last entry applied. */
   appliedIndex: number;
+  /** Largest operation time applied (ms): new operations are stamped no earlier. */
+  lastTime = 0;
   /** How many applied entries cleared the keyspace (FLUSHDB): the log can then shrink. */
   clears = 0;
 
@@ -61,6 +63,7 @@ export class StateMachine {
    * @returns The reply for the client that proposed it.
    */
   applyOperation(index: number, op: Operation): Reply {
+    if (op.time > this.lastTime) this.lastTime = op.time;
     const tx = new Tx(this.#store, op.time);
     const replies = op.cmds.map((argv) => this.#run(tx, argv));
     if (tx.dirty) tx.commit(index);

@@ -55,6 +55,30 @@ export interface NodeServices {
   commands(): Map<string, CommandSpec>;
   /** The configured password, or null. */
   password(): string | null;
+  /** Raft commands (RAFT*); absent on a node without clustering. */
+  cluster?: ClusterServices;
+}
+
+/** What the RAFT* commands ask of the node. */
+export interface ClusterServices {
+  /** RAFTMSG: Raft messages from a peer (an encoded batch). */
+  receive(batch: Uint8Array): Reply;
+  /** RAFTPROPOSE: a write forwarded by a follower (only the leader runs it). */
+  propose(protocol: 2 | 3, op: Uint8Array): Promise<Reply>;
+  /** RAFTADDPEER. */
+  addPeer(addr: string): Promise<Reply>;
+  /** RAFTREMOVEPEER. */
+  removePeer(addr: string): Promise<Reply>;
+  /** RAFTTRANSFER [addr]. */
+  transfer(addr: string | null): Promise<Reply>;
+  /** RAFTLEADER: the leader's address, or null. */
+  leader(): string | null;
+  /** RAFTSTATE: Leader, Follower, Candidate, Learner or Shutdown. */
+  state(): string;
+  /** RAFTSTATS: key/value pairs. */
+  stats(): [string, string][];
+  /** RAFTPEERS: address and state of every member. */
+  peers(): [string, string][];
 }
 
 /** A command table entry. */

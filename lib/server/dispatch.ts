@@ -32,6 +32,12 @@ export interface Proposal {
    * any later entry), or with `false` if it failed and will not be.
    */
   afterApply(fn: (applied: boolean) => void): void;
+  /**
+   * False when `afterApply` may run after later entries were applied too
+   * (a write forwarded to the leader): then the connection's next write
+   * waits until the reads attached to this one have run. Default true.
+   */
+  readonly ordered?: boolean;
 }
 
 /** Turns operations into replicated, durable, applied log entries. */
@@ -39,10 +45,32 @@ export interface Proposer {
   /**
    * Proposes an operation; the time is stamped by the proposer.
    *
-   * @param op The commands, and whether they form a MULTI/EXEC transaction.
+   * @param op The commands, whether they form a MULTI/EXEC transaction, and
+   *   the client's protocol (for replies relayed from another node).
    * @returns The proposal.
    */
-  propose(op: { transaction: boolean; cmds: Uint8Array[][] }): Proposal;
+  propose(op: { transaction: boolean; cmds: Uint8Array[][]; protocol?: 2 | 3 }): Proposal;
+}
+
+/** Decides when a read may run (the `--consistency` level). */
+export interface ReadGate {
+  /**
+   * Called once per batch of reads.
+   *
+   * @returns Null when reads may run now; otherwise a promise for null (run
+   *   them now) or the error to answer them with.
+   */
+  barrier(): Promise<ReplyError | null> | null;
+}
+
+/** A proposal made once `before` settles (a write queued behind a read barrier). */
+function deferredProposal(before: Promise<unknown>, make: () => Proposal): Proposal {
+  const real = before.then(make, make);
+  return {
+    reply: real.then((p) => p.reply),
+    afterApply: (fn) => void real.then((p) => p.afterApply(fn)),
+    ordered: false,
+  };
 }
 
 /** One reply in a batch, with the protocol it is to be encoded in. */
@@ -67,6 +95,8 @@ export interface DispatcherDeps {
   cursors: CursorTable;
   /** Called for unexpected errors (bugs, I/O). */
   log: (message: string) => void;
+  /** The read consistency gate; absent = reads run at once. */
+  reads?: ReadGate;
 }
 
 /**
@@ -92,6 +122,10 @@ export class Dispatcher {
   #pending: Proposal | null = null;
   #ks: LiveKeyspace | null = null;
   #inRun = false;
+  /** Reads attached to an unordered pending write: later writes wait for them. */
+  #attached: Promise<unknown> | null = null;
+  /** This batch's read barrier: undefined = not asked yet, null = none needed. */
+  #barrier: Promise<ReplyError | null> | null | undefined = undefined;
   #readCtx: ReadContext;
   /** Commands run since start (INFO). */
   commandsProcessed = 0;
@@ -118,6 +152,8 @@ export class Dispatcher {
     const slots: Slot[] = [];
     this.#pending = null;
     this.#ks = null;
+    this.#barrier = undefined;
+    this.#attached = null;
     this.#inRun = true;
     for (const argv of cmds) {
       // After QUIT or SHUTDOWN nothing more is run (Redis: CLOSE_AFTER_REPLY).
@@ -134,6 +170,8 @@ export class Dispatcher {
     session.lastCommandAt = Date.now();
     this.#pending = null;
     this.#ks = null;
+    this.#barrier = undefined;
+    this.#attached = null;
     this.#inRun = false;
     return slots;
   }
@@ -170,18 +208,11 @@ export class Dispatcher {
       return QUEUED;
     }
     switch (spec.kind) {
-      case "read": {
-        const pending = this.#pending;
-        if (pending === null) return this.#readOne(spec, argv);
-        return new Promise((resolve) => {
-          pending.afterApply((applied) =>
-            resolve(applied ? this.#readOne(spec, argv) : new ReplyError(PRECEDING_FAILED))
-          );
-        });
-      }
+      case "read":
+        return this.#gatedRead(() => this.#readOne(spec, argv));
       case "write": {
         spec.check?.(argv);
-        const p = this.#d.proposer.propose({ transaction: false, cmds: [argv] });
+        const p = this.#propose({ transaction: false, cmds: [argv], protocol: session.protocol });
         this.#pending = p;
         return p.reply;
       }
@@ -212,15 +243,11 @@ export class Dispatcher {
           throw new ReplyError("EXECABORT Transaction discarded because of previous errors.");
         }
         if (queued.every((a) => this.#commands.get(a[0])?.kind === "read")) {
-          const pending = this.#pending;
-          const all = () =>
-            queued.map((a) => this.#readOne(this.#commands.get(a[0]) as CommandSpec, a));
-          if (pending === null) return all();
-          return new Promise((resolve) => {
-            pending.afterApply((ok) => resolve(ok ? all() : new ReplyError(PRECEDING_FAILED)));
-          });
+          return this.#gatedRead(() =>
+            queued.map((a) => this.#readOne(this.#commands.get(a[0]) as CommandSpec, a))
+          );
         }
-        const p = this.#d.proposer.propose({ transaction: true, cmds: queued });
+        const p = this.#propose({ transaction: true, cmds: queued, protocol: session.protocol });
         this.#pending = p;
         return p.reply;
       }
@@ -230,6 +257,42 @@ export class Dispatcher {
       node: this.#d.node,
     });
     return reply instanceof Promise ? reply.catch((e) => this.#asError(e)) : reply;
+  }
+
+  /**
+   * Runs a read after the connection's pending write is applied, or once
+   * the batch's consistency barrier is passed.
+   */
+  #gatedRead(read: () => Reply): Reply | Promise<Reply> {
+    const pending = this.#pending;
+    if (pending !== null) {
+      // Applied after the read was asked for: at least as fresh as a barrier.
+      const reply = new Promise<Reply>((resolve) => {
+        pending.afterApply((ok) => resolve(ok ? read() : new ReplyError(PRECEDING_FAILED)));
+      });
+      if (pending.ordered === false) {
+        this.#attached = this.#attached === null ? reply : Promise.all([this.#attached, reply]);
+      }
+      return reply;
+    }
+    if (this.#barrier === undefined) this.#barrier = this.#d.reads?.barrier() ?? null;
+    if (this.#barrier === null) return read();
+    return this.#barrier.then((err) => err ?? read());
+  }
+
+  /**
+   * Proposes a write; once the earlier reads of this batch have run when
+   * they could otherwise see it (behind a read barrier, or attached to an
+   * unordered write).
+   */
+  #propose(op: { transaction: boolean; cmds: Uint8Array[][]; protocol: 2 | 3 }): Proposal {
+    const barrier = this.#barrier;
+    const attached = this.#attached;
+    this.#attached = null;
+    const waits = [barrier, attached].filter((b) => b !== undefined && b !== null);
+    if (waits.length === 0) return this.#d.proposer.propose(op);
+    const before = waits.length === 1 ? waits[0] as Promise<unknown> : Promise.all(waits);
+    return deferredProposal(before, () => this.#d.proposer.propose(op));
   }
 
   /** Runs a read against the live store (one keyspace view per batch, or per write applied). */

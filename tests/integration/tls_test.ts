@@ -90,19 +90,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test("cluster flags are refused on a build without clustering", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../main.ts", import.meta.url).pathname,
-      "--join",
-      "127.0.0.1:7000",
-    ],
-    stderr: "piped",
-    stdout: "null",
-  }).output();
-  assert.equal(out.code, 2);
-  assert.match(new TextDecoder().decode(out.stderr), /^bitraft: --join needs clustering/);
-});

@@ -17,6 +17,7 @@ import { SERVER_COMMANDS } from "./server.ts";
 import { STRING_COMMANDS } from "./strings.ts";
 import { TRANSACTION_COMMANDS } from "./transaction.ts";
 import { INTERNAL_COMMANDS } from "./internal.ts";
+import { RAFT_COMMANDS } from "./raft.ts";
 
 export { REDIS_VERSION } from "./server.ts";
 
@@ -36,6 +37,7 @@ export function commandTable(): Map<string, CommandSpec> {
       ...SERVER_COMMANDS,
       ...TRANSACTION_COMMANDS,
       ...INTERNAL_COMMANDS,
+      ...RAFT_COMMANDS,
     ]
   ) {
     if (table.has(spec.name)) {

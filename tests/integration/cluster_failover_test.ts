@@ -1,0 +1,113 @@
+/**
+ * A real 3-node cluster under faults: SIGKILL of the leader under a write
+ * load, SIGSTOP of a follower, and SIGKILL of the whole cluster.
+ */
+
+import assert from "node:assert/strict";
+import {
+  ELECTION_MS,
+  missingKeys,
+  sleep,
+  TestCluster,
+  text,
+  waitFor,
+  Writers,
+} from "./_cluster.ts";
+import { command, RawClient } from "./_resp_client.ts";
+
+Deno.test("SIGKILL of the leader under load: a new leader takes over, no acknowledged write is lost, the old one catches up", async () => {
+  await using cluster = await TestCluster.start(3);
+  const leader = await cluster.leader();
+  const writers = new Writers(cluster, "k", 6);
+  await waitFor("writes before the kill", () => Promise.resolve(writers.count > 300 || undefined));
+  const killedAt = Date.now();
+  const before = writers.count;
+  await cluster.kill(leader);
+  const next = await cluster.leader(15_000, leader);
+  const tookOver = Date.now() - killedAt;
+  assert.ok(tookOver < 6 * ELECTION_MS, `a new leader took ${tookOver} ms`);
+  // Clients on the survivors keep working (writes at followers are forwarded).
+  await waitFor("writes after the kill", () => Promise.resolve(writers.count > before + 300 || undefined));
+  await cluster.restart(leader);
+  await sleep(300);
+  await writers.stop();
+  await cluster.waitCaughtUp();
+  assert.notEqual(next, leader);
+  for (const addr of cluster.alive) {
+    const missing = await missingKeys(addr, writers.acked);
+    assert.deepEqual(missing.slice(0, 5), [], `${addr} lost ${missing.length} acknowledged writes`);
+  }
+});
+
+Deno.test("a SIGSTOPped follower does not stop writes, and catches up after SIGCONT", async () => {
+  await using cluster = await TestCluster.start(3);
+  const leader = await cluster.leader();
+  const follower = cluster.alive.find((a) => a !== leader) as string;
+  const writers = new Writers(cluster, "s", 3);
+  await waitFor("some writes", () => Promise.resolve(writers.count > 100 || undefined));
+  await cluster.kill(follower, "SIGSTOP");
+  const during = writers.count;
+  // Writers on the stopped node hang; the others go on.
+  await waitFor(
+    "writes while a follower is stopped",
+    () => Promise.resolve(writers.count > during + 200 || undefined),
+  );
+  await cluster.kill(follower, "SIGCONT");
+  await writers.stop();
+  await cluster.waitCaughtUp();
+  assert.equal(await cluster.leader(), leader, "a paused follower must not depose the leader");
+  assert.deepEqual((await missingKeys(follower, writers.acked)).slice(0, 5), []);
+});
+
+Deno.test("SIGKILL of the whole cluster keeps every acknowledged write", async () => {
+  await using cluster = await TestCluster.start(3);
+  const writers = new Writers(cluster, "w", 6);
+  await waitFor("writes", () => Promise.resolve(writers.count > 1000 || undefined));
+  await Promise.all(cluster.alive.map((a) => cluster.kill(a)));
+  await writers.stop();
+  const acked = new Set(writers.acked);
+  await Promise.all(cluster.addrs.map((a) => cluster.restart(a)));
+  await cluster.leader();
+  await cluster.waitCaughtUp();
+  for (const addr of cluster.alive) {
+    const missing = await missingKeys(addr, acked);
+    assert.deepEqual(missing.slice(0, 5), [], `${addr} lost ${missing.length} of ${acked.size}`);
+  }
+});
+
+Deno.test("a follower forwards writes and transactions; reads see the client's own writes", async () => {
+  await using cluster = await TestCluster.start(3);
+  const leader = await cluster.leader();
+  const follower = cluster.alive.find((a) => a !== leader) as string;
+  const c = await RawClient.connect(Number(follower.split(":")[1]));
+  try {
+    // Pipelined: each GET must see the SET before it, and no later one.
+    for (let i = 0; i < 50; i++) {
+      await c.send(command("SET", "x", String(i)));
+      await c.send(command("GET", "x"));
+    }
+    for (let i = 0; i < 50; i++) {
+      assert.equal(text(await c.read()), "OK");
+      assert.equal(text(await c.read()), String(i));
+    }
+    assert.equal(text(await c.call("MULTI")), "OK");
+    assert.equal(text(await c.call("INCR", "n")), "QUEUED");
+    assert.equal(text(await c.call("INCR", "n")), "QUEUED");
+    const exec = await c.call("EXEC");
+    assert.equal(exec.type, "array");
+    assert.deepEqual(exec.value, [{ type: "int", value: 1n }, { type: "int", value: 2n }]);
+    const err = await c.call("INCR", "x-is-not-a-number-key");
+    assert.equal(text(err), "1");
+    await c.call("SET", "str", "abc");
+    assert.match(text(await c.call("INCR", "str")) ?? "", /^ERR value is not an integer/);
+    assert.equal(text(await c.call("WAIT", "3", "2000")), "3");
+    // RESP3 replies are relayed in the client's protocol.
+    await c.call("HELLO", "3");
+    const r = await c.call("SET", "y", "1", "GET");
+    assert.equal(r.type, "other"); // RESP3 null "_"
+    assert.equal(text(await c.call("GET", "y")), "1");
+  } finally {
+    c.close();
+  }
+  assert.equal(text(await cluster.call(leader, "GET", "n")), "2");
+});
