@@ -16,8 +16,8 @@ import type { NodeId } from "../raft/mod.ts";
 import {
   RawReply,
   type Reply,
-  ReplyError,
   replyEnd,
+  ReplyError,
   RespEncoder,
   writeReply,
 } from "../resp/mod.ts";
@@ -166,4 +166,3 @@ export class ClusterProposer implements Proposer {
     return { index, reply: raw.subarray(start) };
   }
 }
-

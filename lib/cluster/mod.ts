@@ -14,5 +14,4 @@
 
 export { BitraftNode, type NodeOptions, NodeStartError } from "./node.ts";
 export { StateMachine } from "./state_machine.ts";
-export { LocalLog } from "./local_log.ts";
 export { createLogger, type Logger } from "./logger.ts";

@@ -199,6 +199,10 @@ export class BitraftNode {
       transport: this.#transport,
       proposer: this.#proposer,
       redirect: opts.redirect,
+      onRemoved: (by) => {
+        log.notice(`shutting down: ${by} removed this node from the cluster`);
+        this.shutdown().catch(() => {});
+      },
     });
     this.#dispatcher = new Dispatcher({
       table: this.#table,
@@ -337,14 +341,23 @@ export class BitraftNode {
     if (this.#stopping !== null) return this.#stopping;
     this.#stopping = (async () => {
       this.#log.notice("shutting down");
-      await this.#server.close();
-      await this.#expiry.stop();
-      await this.#driver.drain(2000);
-      await this.#driver.stop();
-      await this.#transport.close();
-      await this.#closeStorage();
-      this.#log.notice("bye");
-      this.#done();
+      try {
+        // Clients are cut off first; their pending replies are settled by
+        // stopping the driver (a forwarded write may wait for an entry this
+        // node will never apply).
+        const closing = this.#server.close();
+        await this.#expiry.stop();
+        await this.#driver.drain(2000);
+        await this.#driver.stop();
+        await this.#transport.close();
+        await closing;
+        await this.#closeStorage();
+        this.#log.notice("bye");
+      } catch (e) {
+        this.#log.warn(`shutdown: ${(e as Error).message}`);
+      } finally {
+        this.#done();
+      }
     })();
     return this.#stopping;
   }
@@ -489,7 +502,10 @@ export class BitraftNode {
       ...others.map((id, i): [string, string] => {
         const [h, p] = splitHostPort(id);
         const pr = core.progressOf(id);
-        return [`slave${i}`, `ip=${h},port=${p},state=${pr?.state ?? "unknown"},offset=${pr?.match ?? 0}`];
+        return [
+          `slave${i}`,
+          `ip=${h},port=${p},state=${pr?.state ?? "unknown"},offset=${pr?.match ?? 0}`,
+        ];
       }).filter(() => this.#driver.isLeader),
       ["master_repl_offset", core.committed],
     ]);

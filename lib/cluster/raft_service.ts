@@ -24,6 +24,8 @@ export interface RaftServiceOptions {
   proposer: ClusterProposer;
   /** Followers answer -TRY instead of forwarding. */
   redirect: boolean;
+  /** Called when the leader says this node was removed. */
+  onRemoved: (by: string) => void;
 }
 
 /** Implements the cluster commands. */
@@ -94,8 +96,36 @@ export class RaftService implements ClusterServices {
       if (!c.voters.includes(addr) && !c.learners.includes(addr)) {
         return new ReplyError(`ERR ${addr} is not a member of this cluster`);
       }
-      return await this.#o.driver.changeMembership({ type: "remove", node: addr }) ?? OK;
+      const err = await this.#o.driver.changeMembership({ type: "remove", node: addr });
+      if (err !== null) return err;
+      // The removed node gets no more messages; tell it, so it stops.
+      if (addr !== this.#o.driver.id) {
+        const told = this.#o.transport.request(addr, ["RAFTREMOVED", this.#o.driver.id]);
+        told.catch(() => {});
+        setTimeout(() => this.#o.transport.retain(this.#members()), 2000);
+      }
+      return OK;
     });
+  }
+
+  /**
+   * RAFTREMOVED: the leader removed this node.
+   *
+   * @param by The leader's address.
+   * @returns OK, or an error when `by` is not this node's leader.
+   */
+  removed(by: string): Reply {
+    const d = this.#o.driver;
+    if (d.isLeader || (d.leader !== null && d.leader !== by)) {
+      return new ReplyError(`ERR ${by} is not this node's leader`);
+    }
+    this.#o.onRemoved(by);
+    return OK;
+  }
+
+  #members(): string[] {
+    const c = this.#o.driver.core.conf;
+    return [...c.voters, ...c.learners];
   }
 
   /**

@@ -69,6 +69,8 @@ export interface ClusterServices {
   addPeer(addr: string): Promise<Reply>;
   /** RAFTREMOVEPEER. */
   removePeer(addr: string): Promise<Reply>;
+  /** RAFTREMOVED leader: the leader says this node was removed from the cluster. */
+  removed(by: string): Reply;
   /** RAFTTRANSFER [addr]. */
   transfer(addr: string | null): Promise<Reply>;
   /** RAFTLEADER: the leader's address, or null. */

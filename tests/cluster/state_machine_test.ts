@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeOperation } from "../../lib/server/operation.ts";
-import { openFixture } from "./_fixture.ts";
+import { openStateMachine } from "./_fixture.ts";
 
 const keys = ["a", "b", "c", "n", "x:1", "x:2"];
 const cmdArb = fc.oneof(
@@ -36,8 +36,8 @@ Deno.test("two nodes applying the same log end with identical keyspaces and repl
         },
       ),
       async (ops) => {
-        await using one = await openFixture();
-        await using two = await openFixture();
+        await using one = await openStateMachine();
+        await using two = await openStateMachine();
         let time = 1_000_000;
         for (let i = 0; i < ops.length; i++) {
           const [cmds, dt] = ops[i];

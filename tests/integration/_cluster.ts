@@ -72,8 +72,13 @@ export class TestCluster implements AsyncDisposable {
   readonly dirs = new Map<string, string>();
   #args: string[];
 
+  /** Password the nodes require (from `--auth` in the flags), or null. */
+  readonly password: string | null;
+
   private constructor(args: string[]) {
     this.#args = args;
+    const i = args.indexOf("--auth");
+    this.password = i >= 0 ? args[i + 1] : null;
   }
 
   /**
@@ -175,6 +180,7 @@ export class TestCluster implements AsyncDisposable {
   async call(addr: string, ...args: string[]): Promise<RawReply> {
     const c = await RawClient.connect(Number(addr.split(":")[1]));
     try {
+      if (this.password !== null) await c.call("AUTH", this.password);
       return await c.call(...args);
     } finally {
       c.close();
@@ -341,4 +347,3 @@ export async function missingKeys(
   }
   return missing;
 }
-

@@ -27,7 +27,10 @@ Deno.test("SIGKILL of the leader under load: a new leader takes over, no acknowl
   const tookOver = Date.now() - killedAt;
   assert.ok(tookOver < 6 * ELECTION_MS, `a new leader took ${tookOver} ms`);
   // Clients on the survivors keep working (writes at followers are forwarded).
-  await waitFor("writes after the kill", () => Promise.resolve(writers.count > before + 300 || undefined));
+  await waitFor(
+    "writes after the kill",
+    () => Promise.resolve(writers.count > before + 300 || undefined),
+  );
   await cluster.restart(leader);
   await sleep(300);
   await writers.stop();

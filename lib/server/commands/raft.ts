@@ -43,8 +43,11 @@ export const RAFT_COMMANDS: CommandSpec[] = [
   }),
   adminCommand("raftaddpeer", 2, (a, ctx) => cluster(ctx).addPeer(addrArg(a[1]))),
   adminCommand("raftremovepeer", 2, (a, ctx) => cluster(ctx).removePeer(addrArg(a[1]))),
+  adminCommand("raftremoved", 2, (a, ctx) => cluster(ctx).removed(addrArg(a[1]))),
   adminCommand("rafttransfer", -1, (a, ctx) => {
-    if (a.length > 2) throw new ReplyError("ERR wrong number of arguments for 'rafttransfer' command");
+    if (a.length > 2) {
+      throw new ReplyError("ERR wrong number of arguments for 'rafttransfer' command");
+    }
     return cluster(ctx).transfer(a.length === 2 ? addrArg(a[1]) : null);
   }),
   adminCommand("raftleader", 1, (_a, ctx) => cluster(ctx).leader()),
