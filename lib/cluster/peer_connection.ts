@@ -21,6 +21,11 @@ export interface PeerConnectionOptions {
   maxQueued: number;
   /** Log sink. */
   log: (msg: string) => void;
+  /**
+   * Only `post` is used: the connection turns replies off (CLIENT REPLY
+   * OFF), so the peer spends nothing answering and nothing is read back.
+   */
+  postOnly?: boolean;
 }
 
 interface Pending {
@@ -60,6 +65,8 @@ export class PeerConnection {
   #pending: Pending[] = [];
   /** How many of #pending have been written to the socket. */
   #written = 0;
+  /** How many commands in #queue expect a reply. */
+  #queueTracked = 0;
   #wake: (() => void) | null = null;
   #closed = false;
   #running: Promise<void>;
@@ -87,7 +94,7 @@ export class PeerConnection {
    */
   post(cmd: Uint8Array): boolean {
     if (this.#closed || this.#queuedBytes + cmd.length > this.#opts.maxQueued) return false;
-    this.#enqueue(cmd, { resolve: null, reject: null });
+    this.#enqueue(cmd, this.#opts.postOnly ? null : { resolve: null, reject: null });
     return true;
   }
 
@@ -99,6 +106,7 @@ export class PeerConnection {
    * @throws {PeerUnavailableError} If the connection fails first.
    */
   request(cmd: Uint8Array): Promise<Uint8Array> {
+    if (this.#opts.postOnly) throw new Error("request() on a post-only peer connection");
     if (this.#closed) return Promise.reject(new PeerUnavailableError("connection closed", false));
     if (this.#queuedBytes + cmd.length > this.#opts.maxQueued) {
       return Promise.reject(new PeerUnavailableError(`too much queued for ${this.addr}`, false));
@@ -116,10 +124,13 @@ export class PeerConnection {
     await this.#running;
   }
 
-  #enqueue(cmd: Uint8Array, p: Pending): void {
+  #enqueue(cmd: Uint8Array, p: Pending | null): void {
     this.#queue.push(cmd);
     this.#queuedBytes += cmd.length;
-    this.#pending.push(p);
+    if (p !== null) {
+      this.#pending.push(p);
+      this.#queueTracked++;
+    }
     this.#wake?.();
   }
 
@@ -162,11 +173,18 @@ export class PeerConnection {
     try {
       (conn as Deno.TcpConn).setNoDelay?.(true);
     } catch { /* not fatal */ }
+    if (this.#opts.postOnly) {
+      // Ahead of anything queued (after AUTH): no replies on this connection.
+      const off = command(["CLIENT", "REPLY", "OFF"]);
+      this.#queue.unshift(off);
+      this.#queuedBytes += off.length;
+    }
     if (this.#opts.password !== null) {
       // AUTH goes first, ahead of anything queued.
       const auth = command(["AUTH", this.#opts.password]);
       this.#queue.unshift(auth);
       this.#queuedBytes += auth.length;
+      this.#queueTracked++;
       this.#pending.unshift({
         resolve: (r) => {
           if (r[0] === 45) this.#opts.log(`peer ${this.addr} refused AUTH`);
@@ -195,7 +213,8 @@ export class PeerConnection {
         buf.set(p, o);
         o += p.length;
       }
-      this.#written += parts.length;
+      this.#written += this.#queueTracked;
+      this.#queueTracked = 0;
       let done = 0;
       while (done < buf.length) done += await conn.write(buf.subarray(done));
     }
@@ -216,7 +235,7 @@ export class PeerConnection {
         const end = replyEnd(buf, at);
         if (end < 0) break;
         const p = this.#pending.shift();
-        this.#written--;
+        this.#written = Math.max(0, this.#written - 1);
         p?.resolve?.(buf.slice(at, end));
         at = end;
       }
@@ -231,6 +250,7 @@ export class PeerConnection {
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#written = 0;
+    this.#queueTracked = 0;
     pending.forEach((p, i) => {
       p.reject?.(
         new PeerUnavailableError(`connection to ${this.addr} lost`, i < written),

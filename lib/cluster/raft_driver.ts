@@ -141,6 +141,13 @@ export interface RaftDriverOptions {
   onRemoved: () => void;
 }
 
+/**
+ * ReadIndex rounds a node runs at once: reads arriving meanwhile share the
+ * next one, so a busy node confirms leadership a few times per round trip
+ * rather than once per read.
+ */
+const READ_ROUNDS_IN_FLIGHT = 2;
+
 /** Entries applied between two compactions of a single node's log. */
 const COMPACT_EVERY = 20_000;
 
@@ -158,6 +165,8 @@ export class RaftDriver {
   #confWaiters = new Map<number, (err: ReplyError | null) => void>();
   #applied = new WaitList();
   #reads = new Map<number, (index: number) => void>();
+  #readWaiters: ((index: number) => void)[] = [];
+  #readsInFlight = 0;
   #nextRead = 1;
   #leaderWaiters: (() => void)[] = [];
   #scheduled = false;
@@ -230,8 +239,10 @@ export class RaftDriver {
     this.#pending.clear();
     for (const w of this.#confWaiters.values()) w(err);
     this.#confWaiters.clear();
-    for (const r of this.#reads.values()) r(0);
+    for (const r of [...this.#reads.values()]) r(0);
     this.#reads.clear();
+    for (const w of this.#readWaiters) w(0);
+    this.#readWaiters = [];
     this.#applied.failAll();
     for (const w of this.#leaderWaiters) w();
     this.#leaderWaiters = [];
@@ -427,19 +438,9 @@ export class RaftDriver {
           return new ReplyError(NO_LEADER);
         }
       }
-      const id = this.#nextRead++;
       const index = await new Promise<number>((resolve) => {
-        // A forwarded ReadIndex is dropped by a node that stopped leading: give up on it.
-        const t = setTimeout(() => {
-          this.#reads.delete(id);
-          resolve(0);
-        }, this.electionTimeoutMs);
-        this.#reads.set(id, (i) => {
-          clearTimeout(t);
-          resolve(i);
-        });
-        this.core.readIndex(id);
-        this.#wake();
+        this.#readWaiters.push(resolve);
+        if (this.#readsInFlight < READ_ROUNDS_IN_FLIGHT) this.#startReadRound();
       });
       if (index > 0) {
         if (index <= this.appliedIndex) return null;
@@ -449,6 +450,30 @@ export class RaftDriver {
       if (this.#stopped) break;
     }
     return new ReplyError(NO_LEADER);
+  }
+
+  /**
+   * Asks the core for one read index on behalf of every read waiting now.
+   * Reads that arrive while rounds are in flight wait for a new round (one
+   * in flight may predate writes they must see).
+   */
+  #startReadRound(): void {
+    const waiters = this.#readWaiters;
+    this.#readWaiters = [];
+    this.#readsInFlight++;
+    const id = this.#nextRead++;
+    const done = (index: number) => {
+      clearTimeout(timer);
+      this.#reads.delete(id);
+      this.#readsInFlight--;
+      for (const w of waiters) w(index);
+      if (this.#readWaiters.length > 0 && !this.#stopped) this.#startReadRound();
+    };
+    // A forwarded ReadIndex is dropped by a node that stopped leading: give up on it.
+    const timer = setTimeout(() => done(0), this.electionTimeoutMs);
+    this.#reads.set(id, done);
+    this.core.readIndex(id);
+    this.#wake();
   }
 
   /**
@@ -542,13 +567,28 @@ export class RaftDriver {
         origin: this.#origin,
       });
     }
+    let syncing: Promise<void> | null = null;
     if (rd.entries.length > 0) {
       const first = rd.entries[0].index;
       if (first <= o.wal.lastIndex) o.wal.truncateFrom(first);
       o.wal.append(rd.entries);
-      if (o.durability === "high") await o.wal.sync();
+      if (o.durability === "high") syncing = o.wal.sync();
     }
-    if (rd.messages.length > 0) o.send(this.#withoutSnapshots(rd.messages));
+    // Only an acknowledgement of appended entries needs them on disk first
+    // (the term and vote were written synchronously above); everything
+    // else, the leader's own appends included, goes out while the fsync
+    // runs (Raft thesis 10.2.1: the leader counts itself only once durable).
+    let late: Message[] | null = null;
+    if (rd.messages.length > 0) {
+      let early = rd.messages;
+      if (syncing !== null && early.some((m) => m.type === "appendResp")) {
+        late = early.filter((m) => m.type === "appendResp");
+        early = early.filter((m) => m.type !== "appendResp");
+      }
+      if (early.length > 0) o.send(this.#withoutSnapshots(early));
+    }
+    // Committed entries handed out are already durable here: apply them
+    // while the new ones are being synced.
     for (const e of rd.committed) this.#apply(e.index, e.term, e.data);
     if (rd.committed.length > 0) this.#maybeCompact();
     for (const rs of rd.readStates) {
@@ -556,6 +596,8 @@ export class RaftDriver {
       this.#reads.delete(rs.id);
       done?.(rs.index);
     }
+    if (syncing !== null) await syncing;
+    if (late !== null) o.send(late);
     this.core.advance(rd);
     this.#noticeChanges();
   }

@@ -49,7 +49,7 @@ export class Transport {
       else list.push(m);
     }
     for (const [to, list] of byPeer) {
-      const conn = this.#conn(this.#raft, to);
+      const conn = this.#conn(this.#raft, to, true);
       if (!conn.post(command([RAFT_MESSAGE_COMMAND, encodeMessages(list)])) || !conn.connected) {
         this.#onUnreachable(to);
       }
@@ -101,10 +101,10 @@ export class Transport {
     await Promise.all(all.map((c) => c.close()));
   }
 
-  #conn(map: Map<NodeId, PeerConnection>, to: NodeId): PeerConnection {
+  #conn(map: Map<NodeId, PeerConnection>, to: NodeId, postOnly = false): PeerConnection {
     let c = map.get(to);
     if (c === undefined) {
-      c = new PeerConnection(to, this.#opts);
+      c = new PeerConnection(to, { ...this.#opts, postOnly });
       map.set(to, c);
     }
     return c;

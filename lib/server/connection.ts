@@ -208,6 +208,7 @@ class ClientConnection {
     let bytes = 0;
     for (const slot of slots) {
       const reply = slot.reply instanceof Promise ? await slot.reply : slot.reply;
+      if (slot.silent === true) continue;
       const before = enc.length;
       enc.protocol = slot.protocol;
       writeReply(enc, reply);

@@ -79,6 +79,8 @@ export interface Slot {
   reply: Reply | Promise<Reply>;
   /** RESP version of the session when the command ran. */
   protocol: 2 | 3;
+  /** Not to be sent (CLIENT REPLY OFF or SKIP); still awaited, in order. */
+  silent?: boolean;
 }
 
 /** What the dispatcher works with. */
@@ -165,7 +167,7 @@ export class Dispatcher {
       } catch (e) {
         reply = this.#asError(e);
       }
-      slots.push({ reply, protocol: session.protocol });
+      slots.push({ reply, protocol: session.protocol, silent: this.#silence(session) });
     }
     session.lastCommandAt = Date.now();
     this.#pending = null;
@@ -174,6 +176,21 @@ export class Dispatcher {
     this.#attached = null;
     this.#inRun = false;
     return slots;
+  }
+
+  /** Whether the reply of the command just run is suppressed (CLIENT REPLY). */
+  #silence(session: Session): boolean {
+    if (session.replyMode === "on") {
+      if (!session.skipNextReply) return false;
+      session.skipNextReply = false;
+      return true;
+    }
+    if (session.replyMode === "skip") {
+      // CLIENT REPLY SKIP itself is silent, and so is the next command.
+      session.replyMode = "on";
+      session.skipNextReply = true;
+    }
+    return true;
   }
 
   #one(session: Session, argv: Uint8Array[]): Reply | Promise<Reply> {

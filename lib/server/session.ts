@@ -35,6 +35,10 @@ export class Session {
   lastCommandAt: number = Date.now();
   /** Name of the last command. */
   lastCommand = "NULL";
+  /** CLIENT REPLY: on, off, or skip (the next command's reply). */
+  replyMode: "on" | "off" | "skip" = "on";
+  /** The next command's reply is not sent (after CLIENT REPLY SKIP). */
+  skipNextReply = false;
   /** Close the connection once the pending replies are written (QUIT). */
   closeAfterReply = false;
   /** Shut the node down once the pending replies are written (SHUTDOWN). */

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { RawClient, type RawReply, text } from "./_resp_client.ts";
+import { command, RawClient, type RawReply, text } from "./_resp_client.ts";
 import { startServer } from "./_server.ts";
 import { cli, transcript } from "./_commands.ts";
 
@@ -545,6 +545,24 @@ OK
       await cli(p, "CONFIG", "GET", "maxmemory*"),
       "maxmemory\n0\nmaxmemory-policy\nnoeviction\n",
     );
+  });
+
+  await t.step("CLIENT REPLY OFF, SKIP and ON", async () => {
+    const c = await RawClient.connect(p);
+    try {
+      await c.send(command("CLIENT", "REPLY", "OFF"));
+      await c.send(command("SET", "reply-off", "1"));
+      await c.send(command("GET", "nope-unknown-cmd-is-silent-too"));
+      await c.send(command("CLIENT", "REPLY", "ON"));
+      assert.deepEqual(await c.call("PING"), { type: "simple", value: "OK" });
+      assert.deepEqual(await c.read(), { type: "simple", value: "PONG" });
+      await c.send(command("CLIENT", "REPLY", "SKIP"));
+      await c.send(command("GET", "reply-off"));
+      assert.equal(text(await c.call("GET", "reply-off")), "1");
+      assert.match(text(await c.call("CLIENT", "REPLY", "MAYBE")) ?? "", /^ERR syntax error/);
+    } finally {
+      c.close();
+    }
   });
 
   await t.step("TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, WAIT", async () => {

@@ -186,9 +186,15 @@ function clientCommand(args: Uint8Array[], ctx: ServerContext): Reply {
       return new Verbatim("txt", clientList(args, ctx).map((x) => x + "\n").join(""));
     case "no-evict":
     case "no-touch":
-    case "reply":
       need(3);
       return OK;
+    case "reply": {
+      need(3);
+      const mode = lower(args[2]);
+      if (mode !== "on" && mode !== "off" && mode !== "skip") throw new ReplyError(SYNTAX);
+      ctx.session.replyMode = mode;
+      return OK;
+    }
     case "help":
       return [
         "CLIENT <subcommand> [<arg> ...]. Subcommands are:",
