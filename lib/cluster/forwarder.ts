@@ -31,6 +31,8 @@ import type { Transport } from "./transport.ts";
 export const NOT_LEADER_PREFIX = "BTRNOTLEADER";
 const TD = new TextDecoder();
 const MAX_ATTEMPTS = 5;
+/** How long a follower waits to apply a forwarded write before relaying its reply anyway. */
+const CATCH_UP_MS = 10_000;
 
 /** Options of {@linkcode ClusterProposer}. */
 export interface ClusterProposerOptions {
@@ -139,7 +141,15 @@ export class ClusterProposer implements Proposer {
       if (relayed === null) {
         return p.finish(new ReplyError("ERR malformed reply from the leader"), false);
       }
-      d.whenApplied(relayed.index, (ok) => p.finish(new RawReply(relayed.reply), ok));
+      // Relay once applied here too (so this connection reads its own
+      // write); if this node cannot catch up in time, relay anyway, and
+      // the reads queued behind the write get an error instead.
+      const reply = new RawReply(relayed.reply);
+      const timer = setTimeout(() => p.finish(reply, false), CATCH_UP_MS);
+      d.whenApplied(relayed.index, (ok) => {
+        clearTimeout(timer);
+        p.finish(reply, ok);
+      });
       return;
     }
     p.finish(new ReplyError(NO_LEADER), false);

@@ -101,6 +101,7 @@ export class BitraftNode {
   #proposer: ClusterProposer;
   #service: RaftService;
   #lastStamp = 0;
+  #removed = false;
   #dispatcher: Dispatcher;
   #server: RedisServer;
   #expiry: ExpiryCycle;
@@ -180,6 +181,7 @@ export class BitraftNode {
         return upTo;
       },
       onRemoved: () => {
+        this.#removed = true;
         log.notice("shutting down: removed from the cluster");
         this.shutdown().catch(() => {});
       },
@@ -348,6 +350,12 @@ export class BitraftNode {
         const closing = this.#server.close();
         await this.#expiry.stop();
         await this.#driver.drain(2000);
+        // A leader hands over first, so the others need not wait out an election.
+        const conf = this.#driver.core.conf;
+        if (this.#driver.isLeader && conf.voters.length > 1 && !this.#removed) {
+          const err = await this.#driver.transfer(null);
+          if (err !== null) this.#log.verbose(`no hand-over before shutdown: ${err.message}`);
+        }
         await this.#driver.stop();
         await this.#transport.close();
         await closing;

@@ -33,7 +33,7 @@ import {
 } from "../raft/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
 import type { Proposal } from "../server/dispatch.ts";
-import { encodeOperation, type Operation } from "../server/operation.ts";
+import { encodeOperationInto, type Operation, operationSize } from "../server/operation.ts";
 import { writeNodeState } from "./hard_state.ts";
 import type { Logger } from "./logger.ts";
 import { WalStorage } from "./raft_storage.ts";
@@ -147,6 +147,21 @@ export interface RaftDriverOptions {
  * rather than once per read.
  */
 const READ_ROUNDS_IN_FLIGHT = 2;
+
+/** Encodes a batch of operations into one buffer (one allocation, not one per entry). */
+function encodeBatch(batch: PendingProposal[]): Uint8Array[] {
+  let total = 0;
+  for (const p of batch) total += operationSize(p.op);
+  const buf = new Uint8Array(total);
+  const out: Uint8Array[] = new Array(batch.length);
+  let o = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const end = encodeOperationInto(batch[i].op, buf, o);
+    out[i] = buf.subarray(o, end);
+    o = end;
+  }
+  return out;
+}
 
 /** Entries applied between two compactions of a single node's log. */
 const COMPACT_EVERY = 20_000;
@@ -533,7 +548,7 @@ export class RaftDriver {
     this.#queued = [];
     let first: number;
     try {
-      first = this.core.proposeBatch(batch.map((p) => encodeOperation(p.op)));
+      first = this.core.proposeBatch(encodeBatch(batch));
     } catch (e) {
       const err = e instanceof ProposalError
         ? new ReplyError(
@@ -569,9 +584,7 @@ export class RaftDriver {
     }
     let syncing: Promise<void> | null = null;
     if (rd.entries.length > 0) {
-      const first = rd.entries[0].index;
-      if (first <= o.wal.lastIndex) o.wal.truncateFrom(first);
-      o.wal.append(rd.entries);
+      this.#storage.append(rd.entries);
       if (o.durability === "high") syncing = o.wal.sync();
     }
     // Only an acknowledgement of appended entries needs them on disk first
@@ -605,8 +618,13 @@ export class RaftDriver {
   #apply(index: number, term: number, data: Uint8Array): void {
     const sm = this.#o.sm;
     let reply: Reply = null;
+    const p = this.#pending.get(index);
     if (data[0] === ENTRY_OP) {
-      reply = sm.apply(index, data);
+      // Proposed here in this term: the entry is this operation (log
+      // matching), so skip decoding it again.
+      reply = p !== undefined && p.term === term
+        ? sm.applyOperation(index, p.op)
+        : sm.apply(index, data);
     } else {
       sm.appliedIndex = index;
       if (data[0] === ENTRY_CONF) {
@@ -619,7 +637,6 @@ export class RaftDriver {
         this.#appliedMember = member;
       }
     }
-    const p = this.#pending.get(index);
     if (p !== undefined) {
       this.#pending.delete(index);
       if (p.term === term) p.finish(reply, true);

@@ -114,3 +114,18 @@ Deno.test("a follower forwards writes and transactions; reads see the client's o
   }
   assert.equal(text(await cluster.call(leader, "GET", "n")), "2");
 });
+
+Deno.test("SIGTERM of the leader hands leadership over before it exits", async () => {
+  await using cluster = await TestCluster.start(3);
+  const leader = await cluster.leader();
+  assert.equal(text(await cluster.call(leader, "SET", "k", "v")), "OK");
+  const server = cluster.servers.get(leader)!;
+  server.kill("SIGTERM");
+  assert.equal((await server.exited()).code, 0);
+  cluster.servers.delete(leader);
+  // The new leader was chosen by the old one: no election timeout to wait out.
+  const t0 = Date.now();
+  const next = await cluster.leader(5_000, leader);
+  assert.ok(Date.now() - t0 < ELECTION_MS, `took ${Date.now() - t0} ms`);
+  assert.equal(text(await cluster.call(next, "GET", "k")), "v");
+});

@@ -71,7 +71,10 @@ Deno.test("garbage on RAFTMSG, RAFTPROPOSE and the membership commands gets erro
       const proposed = text(await c.call("RAFTPROPOSE", "2", junk)) ?? "";
       assert.match(proposed, /^(ERR malformed forwarded operation|BTRNOTLEADER)/);
       assert.match(text(await c.call("RAFTPROPOSE", "9", "x")) ?? "", /^ERR protocol/);
-      assert.match(text(await c.call("RAFTADDPEER", "nonsense")) ?? "", /^ERR invalid node address/);
+      assert.match(
+        text(await c.call("RAFTADDPEER", "nonsense")) ?? "",
+        /^ERR invalid node address/,
+      );
       assert.match(text(await c.call("RAFTADDPEER", "h:99999")) ?? "", /^ERR invalid node address/);
       assert.match(text(await c.call("RAFTTRANSFER", "a:1", "b:2")) ?? "", /^ERR wrong number/);
       assert.match(
