@@ -584,7 +584,9 @@ export class RaftDriver {
     }
     let syncing: Promise<void> | null = null;
     if (rd.entries.length > 0) {
-      this.#storage.append(rd.entries);
+      const first = rd.entries[0].index;
+      if (first <= o.wal.lastIndex) o.wal.truncateFrom(first);
+      o.wal.append(rd.entries);
       if (o.durability === "high") syncing = o.wal.sync();
     }
     // Only an acknowledgement of appended entries needs them on disk first
