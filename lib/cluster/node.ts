@@ -141,7 +141,7 @@ export class BitraftNode {
     const hasData = wal.lastIndex > 0 || store.lastIndex() > 0;
     const origin = saved?.origin ?? (hasData || opts.join === null ? "bootstrap" : null);
     if (saved === null || saved.origin !== origin || saved.term !== term) {
-      writeNodeState(raftDir, { term, vote: saved?.vote ?? null, origin });
+      writeNodeState(raftDir, { term, vote: saved?.term === term ? saved.vote : null, origin });
     }
     const initialConf: ConfState = origin === "bootstrap"
       ? { voters: [this.#id], learners: [] }

@@ -129,3 +129,50 @@ Deno.test("SIGTERM of the leader hands leadership over before it exits", async (
   assert.ok(Date.now() - t0 < ELECTION_MS, `took ${Date.now() - t0} ms`);
   assert.equal(text(await cluster.call(next, "GET", "k")), "v");
 });
+
+Deno.test("INCR through any node while the leader is killed: each acknowledged increment applied exactly once", async () => {
+  await using cluster = await TestCluster.start(3);
+  const leader = await cluster.leader();
+  const replies: bigint[] = [];
+  let ambiguous = 0;
+  let stop = false;
+  const worker = async (addr: string) => {
+    let c: RawClient | null = null;
+    while (!stop) {
+      try {
+        c ??= await RawClient.connect(Number(addr.split(":")[1]));
+        const r = await c.call("INCR", "counter");
+        if (r.type === "int") replies.push(r.value);
+        else if (/^TRYAGAIN/.test(text(r) ?? "")) ambiguous++;
+        else await sleep(20);
+      } catch {
+        c?.close();
+        c = null;
+        ambiguous++; // the connection died with the request in flight
+        if (!cluster.servers.has(addr)) return;
+        await sleep(30);
+      }
+    }
+    c?.close();
+  };
+  const workers = cluster.alive.flatMap((a) => [worker(a), worker(a)]);
+  await waitFor("increments", () => Promise.resolve(replies.length > 200 || undefined));
+  await cluster.kill(leader);
+  const before = replies.length;
+  await waitFor(
+    "increments after the kill",
+    () => Promise.resolve(replies.length > before + 200 || undefined),
+  );
+  stop = true;
+  await Promise.all(workers);
+  const distinct = new Set(replies.map(String));
+  assert.equal(distinct.size, replies.length, "two INCRs got the same reply");
+  const next = await cluster.leader(15_000, leader);
+  const final = BigInt(text(await cluster.call(next, "GET", "counter")) as string);
+  const max = replies.reduce((a, b) => (a > b ? a : b), 0n);
+  assert.ok(final >= max, `final ${final} below an acknowledged reply ${max}`);
+  assert.ok(
+    final <= BigInt(replies.length + ambiguous),
+    `final ${final} counts more increments than were sent (${replies.length} + ${ambiguous})`,
+  );
+});
