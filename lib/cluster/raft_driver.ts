@@ -188,6 +188,7 @@ export class RaftDriver {
   #running = false;
   #again = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
+  #lastTick = 0;
   #syncTimer: ReturnType<typeof setInterval> | undefined;
   #failure: Error | null = null;
   #stopped = false;
@@ -226,10 +227,10 @@ export class RaftDriver {
 
   /** Starts ticking (and campaigns at once when this node is the only voter). */
   start(): void {
+    this.#lastTick = performance.now();
     this.#ticker = setInterval(() => {
-      this.core.tick();
+      this.syncClock();
       this.#sweepStale();
-      this.#wake();
     }, this.#o.tickMs);
     if (this.#o.durability === "medium") {
       this.#syncTimer = setInterval(() => {
@@ -238,6 +239,29 @@ export class RaftDriver {
     }
     const c = this.core.conf;
     if (c.voters.length === 1 && c.voters[0] === this.#o.id) this.core.campaign();
+    this.#wake();
+  }
+
+  /**
+   * Ticks the core once per tick interval of real (monotonic) time passed
+   * since the last tick, so a process that was paused or starved catches
+   * up at once: timers fire late after a pause, and a lease must not look
+   * younger than it is. Lease reads call this before trusting the lease.
+   */
+  syncClock(): void {
+    if (this.#stopped) return;
+    const tickMs = this.#o.tickMs;
+    const due = Math.floor((performance.now() - this.#lastTick) / tickMs);
+    if (due <= 0) return;
+    // Past a few election timeouts every timer has expired anyway.
+    const n = Math.min(due, 4 * this.#o.electionTicks);
+    this.#lastTick = n === due ? this.#lastTick + due * tickMs : performance.now();
+    try {
+      for (let i = 0; i < n; i++) this.core.tick();
+    } catch (e) {
+      this.#fail(e as Error);
+      return;
+    }
     this.#wake();
   }
 

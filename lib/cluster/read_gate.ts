@@ -45,6 +45,7 @@ export class ConsistencyGate implements ReadGate {
     const d = this.#driver;
     const core = d.core;
     if (core.role === "leader") {
+      d.syncClock(); // after a pause the lease must show its real age
       // A sole voter's lease is its own: nobody else can lead.
       if (core.leaseValid() && (this.#level === "medium" || core.conf.voters.length === 1)) {
         return null;
