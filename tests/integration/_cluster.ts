@@ -6,6 +6,7 @@
  */
 
 import { command, RawClient, type RawReply } from "./_resp_client.ts";
+import { TcpProxy } from "./_proxy.ts";
 import { freePort, startServer, type TestServer } from "./_server.ts";
 
 /** Raft tick used by cluster tests (ms): elections take 250-500 ms. */
@@ -74,9 +75,13 @@ export class TestCluster implements AsyncDisposable {
 
   /** Password the nodes require (from `--auth` in the flags), or null. */
   readonly password: string | null;
+  /** With proxies: a node's id is its proxy's address; clients use the real port. */
+  readonly #proxies = new Map<string, { proxy: TcpProxy; port: number }>();
+  readonly #useProxies: boolean;
 
-  private constructor(args: string[]) {
+  private constructor(args: string[], proxies: boolean) {
     this.#args = args;
+    this.#useProxies = proxies;
     const i = args.indexOf("--auth");
     this.password = i >= 0 ? args[i + 1] : null;
   }
@@ -86,10 +91,15 @@ export class TestCluster implements AsyncDisposable {
    *
    * @param n Number of nodes.
    * @param args Extra flags for every node.
+   * @param options `proxies`: peers reach each node through a cuttable proxy.
    * @returns The cluster once every node is a voter.
    */
-  static async start(n: number, args: string[] = []): Promise<TestCluster> {
-    const c = new TestCluster(args);
+  static async start(
+    n: number,
+    args: string[] = [],
+    options: { proxies?: boolean } = {},
+  ): Promise<TestCluster> {
+    const c = new TestCluster(args, options.proxies ?? false);
     try {
       const first = await c.startNode(null);
       for (let i = 1; i < n; i++) await c.startNode(first);
@@ -120,7 +130,12 @@ export class TestCluster implements AsyncDisposable {
    */
   async startNode(join: string | null, extra: string[] = []): Promise<string> {
     const port = freePort();
-    const addr = `127.0.0.1:${port}`;
+    let addr = `127.0.0.1:${port}`;
+    if (this.#useProxies) {
+      const proxy = TcpProxy.start(port);
+      addr = `127.0.0.1:${proxy.port}`;
+      this.#proxies.set(addr, { proxy, port });
+    }
     const dir = await Deno.makeTempDir({ prefix: "bitraft_cluster_" });
     this.dirs.set(addr, dir);
     await this.#spawn(addr, [...(join === null ? [] : ["--join", join]), ...extra]);
@@ -137,8 +152,31 @@ export class TestCluster implements AsyncDisposable {
     await this.#spawn(addr, extra);
   }
 
+  /**
+   * The port clients use to reach a node directly (not through its proxy).
+   *
+   * @param addr The node's id.
+   * @returns Its real port.
+   */
+  port(addr: string): number {
+    return this.#proxies.get(addr)?.port ?? Number(addr.split(":")[1]);
+  }
+
+  /**
+   * The proxy in front of a node (clusters started with `proxies`).
+   *
+   * @param addr The node's id.
+   * @returns Its proxy.
+   */
+  proxy(addr: string): TcpProxy {
+    const p = this.#proxies.get(addr);
+    if (p === undefined) throw new Error(`${addr} has no proxy`);
+    return p.proxy;
+  }
+
   async #spawn(addr: string, extra: string[]): Promise<void> {
-    const port = Number(addr.split(":")[1]);
+    const port = this.port(addr);
+    if (this.#proxies.has(addr)) extra = ["--advertise", addr, ...extra];
     const server = await startServer({
       dir: this.dirs.get(addr),
       port,
@@ -178,7 +216,7 @@ export class TestCluster implements AsyncDisposable {
    * @returns The reply.
    */
   async call(addr: string, ...args: string[]): Promise<RawReply> {
-    const c = await RawClient.connect(Number(addr.split(":")[1]));
+    const c = await RawClient.connect(this.port(addr));
     try {
       if (this.password !== null) await c.call("AUTH", this.password);
       return await c.call(...args);
@@ -208,12 +246,13 @@ export class TestCluster implements AsyncDisposable {
    *
    * @param ms Time limit.
    * @param not A node that must not be the answer (a killed leader).
+   * @param among The nodes to ask (default: every running one).
    * @returns The leader's address.
    */
-  leader(ms = 15_000, not?: string): Promise<string> {
+  leader(ms = 15_000, not?: string, among?: string[]): Promise<string> {
     return waitFor("a leader", async () => {
       const seen = new Set<string | null>();
-      for (const a of this.alive) seen.add(text(await this.call(a, "RAFTLEADER")));
+      for (const a of among ?? this.alive) seen.add(text(await this.call(a, "RAFTLEADER")));
       if (seen.size !== 1) return undefined;
       const l = [...seen][0];
       if (l === null || l === not || !this.servers.has(l)) return undefined;
@@ -259,6 +298,7 @@ export class TestCluster implements AsyncDisposable {
     await Promise.all(
       [...this.dirs.values()].map((d) => Deno.remove(d, { recursive: true }).catch(() => {})),
     );
+    for (const { proxy } of this.#proxies.values()) await proxy[Symbol.asyncDispose]();
   }
 }
 
@@ -302,7 +342,7 @@ export class Writers {
         if (client === null) {
           const alive = cluster.alive;
           const addr = alive[pick++ % alive.length];
-          client = await RawClient.connect(Number(addr.split(":")[1]));
+          client = await RawClient.connect(cluster.port(addr));
         }
         const key = `${prefix}${i++}`;
         const r = await client.call("SET", key, key);
@@ -325,15 +365,15 @@ export class Writers {
 /**
  * Checks that every key in `keys` reads back as itself on `addr`.
  *
- * @param addr The node to read from.
+ * @param addr The node to read from (host:port, or a port).
  * @param keys Keys whose value is the key.
  * @returns The keys that were missing or wrong.
  */
 export async function missingKeys(
-  addr: string,
+  addr: string | number,
   keys: Iterable<string>,
 ): Promise<string[]> {
-  const c = await RawClient.connect(Number(addr.split(":")[1]));
+  const c = await RawClient.connect(typeof addr === "number" ? addr : Number(addr.split(":")[1]));
   const missing: string[] = [];
   try {
     const all = [...keys];

@@ -8,6 +8,8 @@
  * that clients can observe.
  */
 
+import { RawClient, type RawReply } from "./_resp_client.ts";
+
 /** One operation of the history (times from one monotonic clock). */
 export interface RegisterOp {
   /** Write or read. */
@@ -92,4 +94,59 @@ export function checkRegister(ops: RegisterOp[]): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Runs SETs (unique values) or GETs of the register `reg` against a port
+ * until stopped, recording the history; writes whose outcome is unknown
+ * (TRYAGAIN, a broken connection) are recorded as never finishing.
+ *
+ * @param port Where to connect.
+ * @param ops The history to append to.
+ * @param kind Writes or reads.
+ * @param name Prefix of the values written.
+ * @param stop Polled between requests.
+ */
+export async function registerClient(
+  port: number,
+  ops: RegisterOp[],
+  kind: "write" | "read",
+  name: string,
+  stop: () => boolean,
+): Promise<void> {
+  let c: RawClient | null = null;
+  let n = 0;
+  while (!stop()) {
+    const value = `${name}-${n++}`;
+    const start = performance.now();
+    try {
+      c ??= await RawClient.connect(port);
+      const r = kind === "write" ? await c.call("SET", "reg", value) : await c.call("GET", "reg");
+      const end = performance.now();
+      if (kind === "write") {
+        if (r.type === "simple") ops.push({ kind, value, start, end });
+        else if (/^TRYAGAIN/.test(replyText(r) ?? "")) {
+          ops.push({ kind, value, start, end: Infinity });
+        }
+      } else if (r.type === "bulk") {
+        ops.push({ kind, value: replyText(r), start, end });
+      }
+      if (r.type === "error") await sleep(5);
+    } catch {
+      if (kind === "write") ops.push({ kind, value, start, end: Infinity });
+      c?.close();
+      c = null;
+      await sleep(20);
+    }
+  }
+  c?.close();
+}
+
+function replyText(r: RawReply): string | null {
+  if (r.type === "bulk") return r.value === null ? null : new TextDecoder().decode(r.value);
+  return r.type === "simple" || r.type === "error" ? r.value : null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

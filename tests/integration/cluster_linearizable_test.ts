@@ -6,42 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { ELECTION_MS, sleep, TestCluster, text } from "./_cluster.ts";
-import { checkRegister, type RegisterOp } from "./_register_check.ts";
-import { RawClient } from "./_resp_client.ts";
-
-async function client(
-  addr: string,
-  ops: RegisterOp[],
-  kind: "write" | "read",
-  name: string,
-  stop: () => boolean,
-): Promise<void> {
-  let c: RawClient | null = null;
-  let n = 0;
-  while (!stop()) {
-    const value = `${name}-${n++}`;
-    const start = performance.now();
-    try {
-      c ??= await RawClient.connect(Number(addr.split(":")[1]));
-      const r = kind === "write" ? await c.call("SET", "reg", value) : await c.call("GET", "reg");
-      const end = performance.now();
-      if (kind === "write") {
-        if (r.type === "simple") ops.push({ kind, value, start, end });
-        else if (/^TRYAGAIN/.test(text(r) ?? "")) ops.push({ kind, value, start, end: Infinity });
-      } else if (r.type === "bulk") {
-        ops.push({ kind, value: text(r), start, end });
-      }
-      if (r.type === "error") await sleep(10);
-    } catch {
-      if (kind === "write") ops.push({ kind, value, start, end: Infinity });
-      c?.close();
-      c = null;
-      await sleep(20);
-    }
-  }
-  c?.close();
-}
+import { ELECTION_MS, sleep, TestCluster } from "./_cluster.ts";
+import { checkRegister, registerClient, type RegisterOp } from "./_register_check.ts";
 
 for (const consistency of ["medium", "high"]) {
   Deno.test(`--consistency ${consistency}: no stale read from a paused and resumed leader`, async () => {
@@ -52,12 +18,12 @@ for (const consistency of ["medium", "high"]) {
     let stopped = false;
     const stop = () => stopped;
     const clients = [
-      client(others[0], ops, "write", "a", stop),
-      client(others[1], ops, "write", "b", stop),
-      client(leader, ops, "read", "r0", stop),
-      client(leader, ops, "read", "r1", stop),
-      client(others[0], ops, "read", "r2", stop),
-      client(others[1], ops, "read", "r3", stop),
+      registerClient(cluster.port(others[0]), ops, "write", "a", stop),
+      registerClient(cluster.port(others[1]), ops, "write", "b", stop),
+      registerClient(cluster.port(leader), ops, "read", "r0", stop),
+      registerClient(cluster.port(leader), ops, "read", "r1", stop),
+      registerClient(cluster.port(others[0]), ops, "read", "r2", stop),
+      registerClient(cluster.port(others[1]), ops, "read", "r3", stop),
     ];
     await sleep(400);
     await cluster.kill(leader, "SIGSTOP");
