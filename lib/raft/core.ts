@@ -142,6 +142,20 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- queries
 
+  /**
+   * The configuration in effect at a log index (for a snapshot taken at
+   * the applied index: the newest one may not be committed yet).
+   *
+   * @param index A log index at or after the first one held.
+   * @returns The configuration of the newest conf entry at or before it.
+   */
+  confAt(index: number): ConfState {
+    for (let i = this.#confHistory.length - 1; i >= 0; i--) {
+      if (this.#confHistory[i].index <= index) return cloneConf(this.#confHistory[i].conf);
+    }
+    return cloneConf(this.#baseConf);
+  }
+
   /** This node's id. */
   get id(): NodeId {
     return this.#c.id;

@@ -335,3 +335,16 @@ Deno.test("a learner that caught up before its addition committed is promoted wi
   c.tickAll(3 * E); // an idle cluster: heartbeats only
   assert.deepEqual(confOf(c, "a"), { voters: ["a", "b", "c", "d"], learners: [] });
 });
+
+Deno.test("confAt() gives the configuration in effect at each index", () => {
+  const c = new Cluster(["a", "b", "c", "d"], { voters: ["a", "b", "c"], learners: [] });
+  c.electLeader("a");
+  const a = c.core("a");
+  const before = a.lastIndex;
+  a.proposeConfChange({ type: "addLearner", node: "d" });
+  const at = a.lastIndex;
+  c.stabilize();
+  assert.deepEqual(a.confAt(before).learners, []);
+  assert.deepEqual(a.confAt(at).learners, ["d"]);
+  assert.deepEqual(a.confAt(a.lastIndex).voters.sort(), a.conf.voters.sort());
+});
