@@ -6,6 +6,7 @@
 
 import { type Config, FlagError, parseFlags, USAGE, VERSION } from "./lib/cli/mod.ts";
 import { BitraftNode, NodeStartError } from "./lib/cluster/mod.ts";
+import { parseSnapshotCommand } from "./lib/snapshot/mod.ts";
 
 function fail(message: string, code: number): never {
   console.error(`bitraft: ${message}`);
@@ -67,7 +68,13 @@ async function main(argv: string[]): Promise<void> {
       console.log(`bitraft ${VERSION}`);
       return;
     case "parse-snapshot":
-      fail("--parse-snapshot is not available in this version yet", 1);
+      Deno.exit(
+        await parseSnapshotCommand(config.parseSnapshot ?? "", {
+          stdout: Deno.stdout,
+          stderr: Deno.stderr,
+          progress: Deno.stderr.isTerminal(),
+        }),
+      );
       break;
     case "serve":
       await serve(config);
