@@ -16,6 +16,7 @@ import { CursorTable } from "../server/cursors.ts";
 import { Dispatcher } from "../server/dispatch.ts";
 import { LiveKeyspace } from "../server/keyspace.ts";
 import { RedisServer } from "../server/server.ts";
+import { SnapshotStore } from "../snapshot/mod.ts";
 import type { ConnectionLimits } from "../server/connection.ts";
 import { ExpiryCycle } from "./expiry.ts";
 import { ClusterProposer } from "./forwarder.ts";
@@ -25,6 +26,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { RaftService } from "./raft_service.ts";
 import { ConsistencyGate } from "./read_gate.ts";
+import { Snapshotter } from "./snapshotter.ts";
 import { StateMachine } from "./state_machine.ts";
 import { Transport } from "./transport.ts";
 
@@ -106,7 +108,7 @@ export class BitraftNode {
   #server: RedisServer;
   #expiry: ExpiryCycle;
   #startedAt = Date.now();
-  #lastSave = Math.floor(Date.now() / 1000);
+  #snapshotter: Snapshotter;
   #stopping: Promise<void> | null = null;
   #done!: () => void;
   /** Resolves once the node has shut down. */
@@ -118,6 +120,7 @@ export class BitraftNode {
     lock: Deno.FsFile,
     store: BitcaskStore,
     wal: Wal,
+    snapshots: SnapshotStore,
   ) {
     this.#opts = opts;
     this.#log = log;
@@ -201,6 +204,7 @@ export class BitraftNode {
       transport: this.#transport,
       proposer: this.#proposer,
       redirect: opts.redirect,
+      takeSnapshot: () => this.#snapshotter.take(),
       onRemoved: (by) => {
         log.notice(`shutting down: ${by} removed this node from the cluster`);
         this.shutdown().catch(() => {});
@@ -230,6 +234,7 @@ export class BitraftNode {
       log: (m) => log.verbose(m),
     });
     this.#expiry = new ExpiryCycle(store, this.#proposer, 100, () => this.#driver.isLeader);
+    this.#snapshotter = new Snapshotter(store, snapshots, this.#driver);
   }
 
   /**
@@ -283,7 +288,10 @@ export class BitraftNode {
         logger: quiet,
       });
       wal = await Wal.open(`${opts.data}/raft`, { logger: quiet });
-      const node = new BitraftNode(opts, log, lock, store, wal);
+      const snapshots = await SnapshotStore.open(`${opts.data}/snapshots`, {
+        log: (m) => log.warn(m),
+      });
+      const node = new BitraftNode(opts, log, lock, store, wal, snapshots);
       try {
         node.#server.listen();
       } catch (e) {
@@ -359,6 +367,7 @@ export class BitraftNode {
         await this.#driver.stop();
         await this.#transport.close();
         await closing;
+        await this.#snapshotter.settle();
         await this.#closeStorage();
         this.#log.notice("bye");
       } catch (e) {
@@ -392,9 +401,9 @@ export class BitraftNode {
       save: async () => {
         await this.#wal.sync();
         await this.#store.sync();
-        this.#lastSave = Math.floor(Date.now() / 1000);
+        await this.#snapshotter.take();
       },
-      lastSave: () => this.#lastSave,
+      lastSave: () => this.#snapshotter.lastSave,
       merge: () => {
         this.#store.merge().catch((e) => this.#log.warn(`merge failed: ${e.message}`));
       },
@@ -474,7 +483,7 @@ export class BitraftNode {
     ]);
     section("Persistence", [
       ["loading", 0],
-      ["rdb_last_save_time", this.#lastSave],
+      ["rdb_last_save_time", this.#snapshotter.lastSave],
       ["aof_enabled", 1],
       ["bitcask_files", st.files],
       ["bitcask_live_bytes", st.liveBytes],

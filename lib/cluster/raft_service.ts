@@ -26,6 +26,8 @@ export interface RaftServiceOptions {
   redirect: boolean;
   /** Called when the leader says this node was removed. */
   onRemoved: (by: string) => void;
+  /** Takes a snapshot of this node's keyspace. */
+  takeSnapshot: () => Promise<unknown>;
 }
 
 /** Implements the cluster commands. */
@@ -137,6 +139,20 @@ export class RaftService implements ClusterServices {
   transfer(addr: string | null): Promise<Reply> {
     const argv = addr === null ? ["RAFTTRANSFER"] : ["RAFTTRANSFER", addr];
     return this.#onLeader(argv, async () => await this.#o.driver.transfer(addr) ?? OK);
+  }
+
+  /**
+   * RAFTSNAPSHOT: a snapshot of this node's keyspace at its applied index.
+   *
+   * @returns OK once written.
+   */
+  async snapshot(): Promise<Reply> {
+    try {
+      await this.#o.takeSnapshot();
+      return OK;
+    } catch (e) {
+      return new ReplyError(`ERR snapshot failed: ${(e as Error).message}`);
+    }
   }
 
   /** @returns The leader's address, or null. */

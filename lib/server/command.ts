@@ -71,6 +71,8 @@ export interface ClusterServices {
   removePeer(addr: string): Promise<Reply>;
   /** RAFTREMOVED leader: the leader says this node was removed from the cluster. */
   removed(by: string): Reply;
+  /** RAFTSNAPSHOT: takes a snapshot now. */
+  snapshot(): Promise<Reply>;
   /** RAFTTRANSFER [addr]. */
   transfer(addr: string | null): Promise<Reply>;
   /** RAFTLEADER: the leader's address, or null. */

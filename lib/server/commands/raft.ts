@@ -1,6 +1,6 @@
 /**
  * The cluster commands: RAFTADDPEER, RAFTREMOVEPEER, RAFTLEADER, RAFTSTATE,
- * RAFTSTATS, RAFTPEERS, RAFTTRANSFER, and the two that nodes send each
+ * RAFTSTATS, RAFTPEERS, RAFTTRANSFER, RAFTSNAPSHOT, and the two that nodes send each
  * other (RAFTMSG carries Raft messages, RAFTPROPOSE a forwarded write).
  * Every one needs AUTH when the node has a password, peers included.
  *
@@ -50,6 +50,7 @@ export const RAFT_COMMANDS: CommandSpec[] = [
     }
     return cluster(ctx).transfer(a.length === 2 ? addrArg(a[1]) : null);
   }),
+  adminCommand("raftsnapshot", 1, (_a, ctx) => cluster(ctx).snapshot()),
   adminCommand("raftleader", 1, (_a, ctx) => cluster(ctx).leader()),
   adminCommand("raftstate", 1, (_a, ctx) => new Simple(cluster(ctx).state())),
   adminCommand("raftstats", 1, (_a, ctx) => pairs(cluster(ctx).stats())),
