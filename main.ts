@@ -31,6 +31,7 @@ async function serve(config: Config): Promise<void> {
       redirect: config.redirect,
       tickMs: config.raftTickMs,
       electionTicks: config.electionTicks,
+      restore: config.restore,
       limits: {
         maxBulk: config.maxBulkLen,
         maxInline: config.maxInlineLen,

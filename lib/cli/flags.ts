@@ -42,6 +42,8 @@ export interface Config {
   maxDatafileSize: number;
   /** Snapshot file to print as RESP, for mode parse-snapshot. */
   parseSnapshot: string | null;
+  /** Snapshot file to start a new single-node cluster from, or null. */
+  restore: string | null;
   /** Log level. */
   logLevel: LogLevel;
   /** Most clients connected at once. */
@@ -75,6 +77,8 @@ export const USAGE = `Usage: bitraft [options]
       --tls-key file           private key for --tls-cert
       --max-datafile-size n    Bitcask file rotation size, bytes or with kb/mb/gb (default 64mb)
       --parse-snapshot file    print a snapshot as RESP commands and exit
+      --restore file           start a new one-node cluster whose keyspace is this snapshot
+                               (state.bin or a snapshot directory; the data dir must be empty)
       --log-level level        debug | verbose | notice | warning | silent (default notice)
       --max-clients n          most clients connected at once (default 10000)
       --max-bulk-len n         longest bulk string accepted (default 512mb)
@@ -181,6 +185,7 @@ export function parseFlags(argv: string[]): Config {
         "tls-key": { type: "string" },
         "max-datafile-size": { type: "string", default: "64mb" },
         "parse-snapshot": { type: "string" },
+        restore: { type: "string" },
         "log-level": { type: "string", default: "notice" },
         "max-clients": { type: "string", default: "10000" },
         "max-bulk-len": { type: "string", default: "512mb" },
@@ -202,6 +207,9 @@ export function parseFlags(argv: string[]): Config {
     : checkAddress("advertise", values.advertise);
   const join = values.join === undefined ? null : checkAddress("join", values.join);
   if (values.data === "") throw new FlagError("invalid value for --data: ''");
+  if (values.restore !== undefined && join !== null) {
+    throw new FlagError("--restore starts a new cluster: it cannot be combined with --join");
+  }
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
     throw new FlagError("--tls-cert and --tls-key must be given together");
   }
@@ -233,6 +241,7 @@ export function parseFlags(argv: string[]): Config {
       : { cert: values["tls-cert"], key: values["tls-key"] as string },
     maxDatafileSize,
     parseSnapshot: values["parse-snapshot"] ?? null,
+    restore: values.restore ?? null,
     logLevel: pick<LogLevel>("log-level", values["log-level"], LOG_LEVELS),
     maxClients: positive("max-clients", values["max-clients"], false),
     maxBulkLen: positive("max-bulk-len", values["max-bulk-len"], true),

@@ -22,6 +22,7 @@ import { ExpiryCycle } from "./expiry.ts";
 import { ClusterProposer } from "./forwarder.ts";
 import { readNodeState, writeNodeState } from "./hard_state.ts";
 import { joinCluster } from "./join.ts";
+import { isEmptyDataDir, restoreSnapshot } from "./restore.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { RaftService } from "./raft_service.ts";
@@ -62,6 +63,8 @@ export interface NodeOptions {
   tickMs?: number;
   /** Election timeout in ticks (randomized up to twice that). @default {10} */
   electionTicks?: number;
+  /** Start a new one-node cluster from this snapshot (the data dir must be empty). */
+  restore?: string | null;
 }
 
 /** The node's own startup failure (data dir locked, port in use, ...). */
@@ -258,6 +261,7 @@ export class BitraftNode {
       redirect: false,
       tickMs: 100,
       electionTicks: 10,
+      restore: null,
       ...options,
       advertise: options.advertise ?? options.bind,
     };
@@ -272,6 +276,16 @@ export class BitraftNode {
       }
     }
     const log = createLogger(opts.logLevel);
+    if (opts.restore !== null) {
+      if (!isEmptyDataDir(opts.data)) {
+        throw new NodeStartError(
+          `--restore needs an empty data directory; '${opts.data}' already holds data`,
+        );
+      }
+      if (!fs.existsSync(opts.restore)) {
+        throw new NodeStartError(`cannot restore: '${opts.restore}' does not exist`);
+      }
+    }
     fs.mkdirSync(opts.data, { recursive: true });
     const lock = Deno.openSync(`${opts.data}/LOCK`, { read: true, write: true, create: true });
     if (!lock.tryLockSync(true)) {
@@ -292,16 +306,30 @@ export class BitraftNode {
         log: (m) => log.warn(m),
       });
       const node = new BitraftNode(opts, log, lock, store, wal, snapshots);
+      node.#driver.start();
+      if (opts.restore !== null) {
+        // Before clients are let in: they never see a half-restored keyspace.
+        try {
+          if (await node.#driver.waitForLeader(10_000) !== node.#id) {
+            throw new Error("this node did not become leader");
+          }
+          log.notice(`restoring the keyspace from ${opts.restore}`);
+          const n = await restoreSnapshot(opts.restore, node.#proposer);
+          log.notice(`restored ${n} keys from ${opts.restore}`);
+        } catch (e) {
+          await node.shutdown();
+          throw new NodeStartError(`cannot restore ${opts.restore}: ${(e as Error).message}`);
+        }
+      }
       try {
         node.#server.listen();
       } catch (e) {
-        await node.#closeStorage();
+        await node.shutdown();
         if (e instanceof Deno.errors.AddrInUse) {
           throw new NodeStartError(`address ${opts.bind} is already in use`);
         }
         throw new NodeStartError(`cannot listen on ${opts.bind}: ${(e as Error).message}`);
       }
-      node.#driver.start();
       node.#expiry.start();
       log.notice(
         `bitraft ${VERSION} ready: ${store.size} keys, serving ${opts.bind} as ${opts.advertise} (data '${opts.data}', durability ${opts.durability}, consistency ${opts.consistency})`,
