@@ -52,6 +52,9 @@ const READ_CHUNK = 256 * 1024;
 const ZLIB_CHUNK = 64 * 1024;
 const INFLATE_PIECE = 32 * 1024;
 
+/** Bytes of state.bin written between two fdatasyncs. */
+const SYNC_EVERY = 4 << 20;
+
 /**
  * Writes records to a new `state.bin` (replacing any file at `path`), then
  * fsyncs it. The size and CRC returned are those of the bytes on disk.
@@ -100,10 +103,18 @@ export async function writeStateFile(
     let writeError: unknown;
     let aborted = false;
     const drained = (async () => {
+      let unsynced = 0;
       for await (const chunk of gzip) {
         crc.update(chunk);
         size += chunk.length;
         await writeAll(file, chunk);
+        // Flush as we go: one big flush at the end would queue the node's
+        // log fsyncs behind it and stall its writes.
+        unsynced += chunk.length;
+        if (unsynced >= SYNC_EVERY) {
+          unsynced = 0;
+          await file.syncData();
+        }
       }
     })().catch((e) => {
       if (!aborted) writeError = e;
