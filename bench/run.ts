@@ -3,7 +3,7 @@
  * Benchmarks report medians and ratios against a baseline measured in the
  * same run; they never pass or fail.
  */
-const benches = ["bitcask.ts", "server.ts", "cluster.ts"];
+const benches = ["bitcask.ts", "server.ts", "cluster.ts", "snapshot.ts"];
 for (const b of benches) {
   const status = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(`./${b}`, import.meta.url).pathname],
