@@ -303,7 +303,7 @@ export class BitraftNode {
       });
       wal = await Wal.open(`${opts.data}/raft`, { logger: quiet });
       const snapshots = await SnapshotStore.open(`${opts.data}/snapshots`, {
-        log: (m) => log.warn(m),
+        log: (m) => log.notice(m),
       });
       const node = new BitraftNode(opts, log, lock, store, wal, snapshots);
       node.#driver.start();
