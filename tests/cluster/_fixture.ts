@@ -21,11 +21,15 @@ export interface Fixture extends AsyncDisposable {
 }
 
 /** Opens a fixture once its node leads (closed and removed when disposed). */
-export async function openFixture(durability: Level = "high", dir?: string): Promise<Fixture> {
+export async function openFixture(
+  durability: Level = "high",
+  dir?: string,
+  walOptions: { segmentSize?: number } = {},
+): Promise<Fixture> {
   const own = dir === undefined;
   dir ??= await Deno.makeTempDir({ prefix: "bitraft_cluster_" });
   const store = await BitcaskStore.open(`${dir}/bitcask`, { hintWorker: false, logger: () => {} });
-  const wal = await Wal.open(`${dir}/raft`);
+  const wal = await Wal.open(`${dir}/raft`, walOptions);
   const sm = new StateMachine(store, commandTable(), new CursorTable());
   const fatal: Error[] = [];
   const quiet = { debug() {}, verbose() {}, notice() {}, warn() {} };

@@ -90,3 +90,25 @@ Deno.test("FLUSHALL shrinks the write-ahead log as well as the store", async () 
   }
   assert.equal(f.store.size, 0);
 });
+
+Deno.test("a sole member's log is compacted as it goes: its size stays bounded", async () => {
+  await using f = await openFixture("low", undefined, { segmentSize: 1 << 20 });
+  const value = "v".repeat(100);
+  let maxBytes = 0;
+  for (let round = 0; round < 60; round++) {
+    const all = [];
+    for (let i = 0; i < 1000; i++) {
+      all.push(f.log.propose({ transaction: false, cmds: [argv("SET", `k${i}`, value)] }).reply);
+    }
+    await Promise.all(all);
+    await new Promise((r) => setTimeout(r, 1)); // let a compaction finish
+    maxBytes = Math.max(maxBytes, f.wal.stats().bytes);
+  }
+  assert.equal(f.sm.appliedIndex, 60_001);
+  assert.ok(f.wal.firstIndex > 20_000, `first index ${f.wal.firstIndex}`);
+  // One compaction interval (20,000 entries of ~160 bytes), plus the
+  // partly compacted segments and a compaction in flight; 60,000 entries
+  // would be about 9.6 MB.
+  assert.ok(maxBytes < 6_000_000, `log grew to ${maxBytes} bytes`);
+  assert.equal(f.store.size, 1000);
+});
