@@ -1,6 +1,7 @@
 /**
- * The node's persisted Raft state besides the log: current term, vote, and
- * how the node came to be in a cluster (it bootstrapped one, or joined one).
+ * The node's persisted Raft state besides the log: current term, vote, how
+ * the node came to be in a cluster (it bootstrapped one, or joined one), and
+ * where its log was compacted.
  * Written atomically (temp file, fsync, rename, fsync of the directory)
  * before any message that depends on it is sent; a CRC guards it.
  *
@@ -10,7 +11,7 @@
 import fs from "node:fs";
 import { crc32 } from "../bitcask/bytes.ts";
 import { writeFileAtomicSync } from "../bitcask/fs_util.ts";
-import type { NodeId } from "../raft/mod.ts";
+import type { NodeId, SnapshotMeta } from "../raft/mod.ts";
 
 /** What the file holds. */
 export interface NodeState {
@@ -20,6 +21,12 @@ export interface NodeState {
   vote: NodeId | null;
   /** How the node entered a cluster: it started one, joined one, or not yet. */
   origin: "bootstrap" | "join" | null;
+  /**
+   * Where the log was last compacted: the last entry dropped, its term and
+   * the configuration then (the log no longer holds the entries that set
+   * it). Written before the entries are dropped. Null: never compacted.
+   */
+  compacted: SnapshotMeta | null;
 }
 
 const NAME = "raftstate";
@@ -46,7 +53,7 @@ export function readNodeState(dir: string): NodeState | null {
     throw new Error(`${dir}/${NAME} is damaged (checksum mismatch)`);
   }
   const s = JSON.parse(body);
-  return { term: s.term, vote: s.vote, origin: s.origin };
+  return { term: s.term, vote: s.vote, origin: s.origin, compacted: s.compacted ?? null };
 }
 
 /**

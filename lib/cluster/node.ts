@@ -146,8 +146,27 @@ export class BitraftNode {
     // A fresh node bootstraps a one-node cluster unless told to join one.
     const hasData = wal.lastIndex > 0 || store.lastIndex() > 0;
     const origin = saved?.origin ?? (hasData || opts.join === null ? "bootstrap" : null);
-    if (saved === null || saved.origin !== origin || saved.term !== term) {
-      writeNodeState(raftDir, { term, vote: saved?.term === term ? saved.vote : null, origin });
+    let compacted = saved?.compacted ?? null;
+    const alone = compacted?.conf.learners.length === 0 && compacted.conf.voters.length === 1;
+    if (compacted !== null && alone && compacted.conf.voters[0] !== this.#id) {
+      // A one-node cluster follows its node to a new address (the data
+      // directory is locked: nobody else can be that member).
+      log.notice(`this node's address changed from ${compacted.conf.voters[0]} to ${this.#id}`);
+      compacted = { ...compacted, conf: { voters: [this.#id], learners: [] } };
+    }
+    if (compacted !== null && wal.firstIndex <= compacted.index) {
+      wal.compact(compacted.index, compacted.term); // finish a compaction cut short
+    }
+    if (
+      saved === null || saved.origin !== origin || saved.term !== term ||
+      saved.compacted !== compacted
+    ) {
+      writeNodeState(raftDir, {
+        term,
+        vote: saved?.term === term ? saved.vote : null,
+        origin,
+        compacted,
+      });
     }
     const initialConf: ConfState = origin === "bootstrap"
       ? { voters: [this.#id], learners: [] }
@@ -167,6 +186,7 @@ export class BitraftNode {
       origin,
       term,
       vote: saved?.term === term ? saved.vote : null,
+      compacted,
       applied: sm.appliedIndex,
       durability: opts.durability,
       tickMs: opts.tickMs,

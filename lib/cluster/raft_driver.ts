@@ -29,6 +29,7 @@ import {
   ProposalError,
   RaftCore,
   type Ready,
+  type SnapshotMeta,
   type Wal,
 } from "../raft/mod.ts";
 import { type Reply, ReplyError } from "../resp/mod.ts";
@@ -114,6 +115,8 @@ export interface RaftDriverOptions {
   term: number;
   /** Persisted vote. */
   vote: NodeId | null;
+  /** Where the log was compacted (persisted), or null. */
+  compacted: SnapshotMeta | null;
   /** Index the state machine has applied. */
   applied: number;
   /** When log writes reach the disk. */
@@ -197,6 +200,7 @@ export class RaftDriver {
   #lastConf = "";
   #idle: (() => void)[] = [];
   #compacting = false;
+  #state: { term: number; vote: NodeId | null; compacted: SnapshotMeta | null };
   #clears = 0;
   #snapshotWarned = new Map<NodeId, number>();
   /** Whether the last configuration applied here included this node. */
@@ -211,6 +215,8 @@ export class RaftDriver {
     this.#o = o;
     this.#origin = o.origin;
     this.#storage = new WalStorage(o.wal);
+    this.#storage.setSnapshot(o.compacted);
+    this.#state = { term: o.term, vote: o.vote, compacted: o.compacted };
     this.#appliedMember = o.initialConf.voters.includes(o.id) ||
       o.initialConf.learners.includes(o.id);
     this.core = new RaftCore({
@@ -359,7 +365,7 @@ export class RaftDriver {
    */
   setOrigin(origin: "bootstrap" | "join"): void {
     this.#origin = origin;
-    writeNodeState(this.#o.dir, { term: this.core.term, vote: null, origin });
+    this.#writeState();
   }
 
   /**
@@ -600,11 +606,9 @@ export class RaftDriver {
       throw new Error("installing snapshots is not supported by this version");
     }
     if (rd.hardState !== null) {
-      writeNodeState(o.dir, {
-        term: rd.hardState.term,
-        vote: rd.hardState.vote,
-        origin: this.#origin,
-      });
+      this.#state.term = rd.hardState.term;
+      this.#state.vote = rd.hardState.vote;
+      this.#writeState();
     }
     let syncing: Promise<void> | null = null;
     if (rd.entries.length > 0) {
@@ -711,7 +715,13 @@ export class RaftDriver {
         const conf = this.core.conf;
         const alone = conf.voters.length === 1 && conf.learners.length === 0;
         upTo = Math.min(upTo, sm.appliedIndex);
-        if (alone && !this.#stopped && upTo >= wal.firstIndex) wal.compact(upTo);
+        if (!alone || this.#stopped || upTo < wal.firstIndex) return;
+        // The configuration as of upTo survives the entries that set it.
+        const meta = { index: upTo, term: wal.term(upTo) ?? 0, conf: this.core.confAt(upTo) };
+        this.#state.compacted = meta;
+        this.#writeState();
+        this.#storage.setSnapshot(meta);
+        wal.compact(upTo);
       })
       .catch((e) => this.#o.log.warn(`cannot compact the log: ${(e as Error).message}`))
       .finally(() => (this.#compacting = false));
@@ -760,6 +770,11 @@ export class RaftDriver {
         false,
       );
     }
+  }
+
+  /** Writes term, vote, origin and compaction point (fsynced, atomic). */
+  #writeState(): void {
+    writeNodeState(this.#o.dir, { ...this.#state, origin: this.#origin });
   }
 
   #fail(e: Error): void {

@@ -43,6 +43,7 @@ export async function openFixture(
     origin: "bootstrap",
     term: Math.max(saved?.term ?? 0, wal.lastIndex > 0 ? wal.term(wal.lastIndex) ?? 0 : 0),
     vote: saved?.vote ?? null,
+    compacted: saved?.compacted ?? null,
     applied: sm.appliedIndex,
     durability,
     tickMs: 20,

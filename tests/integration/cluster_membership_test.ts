@@ -14,6 +14,7 @@ import {
   Writers,
 } from "./_cluster.ts";
 import { freePort, redisCli } from "./_server.ts";
+import { command, RawClient } from "./_resp_client.ts";
 
 Deno.test("add a 4th and 5th node under writes, remove one, transfer leadership", async () => {
   await using cluster = await TestCluster.start(3);
@@ -132,4 +133,34 @@ Deno.test("--join: refused joins exit non-zero with the reason; a member ignores
       ),
   );
   assert.equal(text(await cluster.call(seed, "RAFTSTATE")), "Leader");
+});
+
+Deno.test("a joined node left alone compacts its log and still leads after a restart", async () => {
+  await using cluster = await TestCluster.start(2);
+  const [a, b] = cluster.addrs;
+  await cluster.leader();
+  assert.equal(text(await cluster.call(a, "RAFTREMOVEPEER", a)), "OK");
+  assert.equal((await cluster.servers.get(a)!.exited()).code, 0);
+  cluster.servers.delete(a);
+  assert.equal(await cluster.leader(), b);
+  const c = await RawClient.connect(cluster.port(b));
+  try {
+    for (let i = 0; i < 25_000; i += 1000) {
+      for (let j = i; j < i + 1000; j++) await c.send(command("SET", `k${j}`, `v${j}`));
+      for (let j = i; j < i + 1000; j++) assert.equal(text(await c.read()), "OK");
+    }
+  } finally {
+    c.close();
+  }
+  await waitFor(
+    "the log to be compacted",
+    async () => Number((await cluster.stats(b)).get("first_log_index")) > 1 ? true : undefined,
+  );
+  await cluster.kill(b);
+  await cluster.restart(b);
+  assert.equal(await cluster.leader(), b);
+  assert.equal(text(await cluster.call(b, "GET", "k24999")), "v24999");
+  assert.equal(text(await cluster.call(b, "SET", "after", "restart")), "OK");
+  const peers = await cluster.call(b, "RAFTPEERS");
+  assert.deepEqual((peers.value as unknown[]).length, 2);
 });
