@@ -262,11 +262,11 @@ export class RaftCore {
    *
    * @param data Entry data (first byte ENTRY_OP).
    * @returns The index the entry will have.
-   * @throws {ProposalError} Not leader, transfer in progress, or backpressure.
+   * @throws {ProposalError} Not leader, transfer in progress, backpressure,
+   *   or data that is a configuration entry.
    */
   propose(data: Uint8Array): number {
-    this.#checkCanPropose(data.length);
-    return this.#appendLeader([data]);
+    return this.proposeBatch([data]);
   }
 
   /**
@@ -278,7 +278,13 @@ export class RaftCore {
    */
   proposeBatch(datas: Uint8Array[]): number {
     let bytes = 0;
-    for (const d of datas) bytes += d.length;
+    for (const d of datas) {
+      // Configuration entries only come through proposeConfChange (its checks).
+      if (d[0] === ENTRY_CONF) {
+        throw new ProposalError("conf-invalid", "use proposeConfChange for configuration entries");
+      }
+      bytes += d.length;
+    }
     this.#checkCanPropose(bytes);
     return this.#appendLeader(datas) - datas.length + 1;
   }

@@ -348,3 +348,14 @@ Deno.test("confAt() gives the configuration in effect at each index", () => {
   assert.deepEqual(a.confAt(at).learners, ["d"]);
   assert.deepEqual(a.confAt(a.lastIndex).voters.sort(), a.conf.voters.sort());
 });
+
+Deno.test("propose() refuses configuration entries (they need proposeConfChange's checks)", () => {
+  const c = new Cluster(["a", "b", "c"]);
+  c.electLeader("a");
+  const a = c.core("a");
+  const last = a.lastIndex;
+  const conf = new Uint8Array([2, ...new TextEncoder().encode('{"voters":["a"],"learners":[]}')]);
+  assert.throws(() => a.propose(conf), (e: Error) => e.message.includes("proposeConfChange"));
+  assert.throws(() => a.proposeBatch([new Uint8Array([1]), conf]));
+  assert.equal(a.lastIndex, last, "nothing was appended");
+});
