@@ -16,7 +16,7 @@ import { CursorTable } from "../server/cursors.ts";
 import { Dispatcher } from "../server/dispatch.ts";
 import { LiveKeyspace } from "../server/keyspace.ts";
 import { RedisServer } from "../server/server.ts";
-import { SnapshotStore } from "../snapshot/mod.ts";
+import { type SnapshotRecord, SnapshotStore } from "../snapshot/mod.ts";
 import type { ConnectionLimits } from "../server/connection.ts";
 import { ExpiryCycle } from "./expiry.ts";
 import { ClusterProposer } from "./forwarder.ts";
@@ -27,6 +27,14 @@ import { createLogger, type Logger } from "./logger.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { RaftService } from "./raft_service.ts";
 import { ConsistencyGate } from "./read_gate.ts";
+import {
+  clearInstallMarker,
+  installKeyspace,
+  readInstallMarker,
+  sendSnapshot,
+  SnapshotReceiver,
+  writeInstallMarker,
+} from "./snapshot_transfer.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { StateMachine } from "./state_machine.ts";
 import { Transport } from "./transport.ts";
@@ -80,6 +88,33 @@ export class NodeStartError extends Error {
   }
 }
 
+/**
+ * Redoes a snapshot install that a crash cut short: the keyspace from the
+ * received file, then the log reset to start after the snapshot.
+ */
+async function finishInstall(
+  raftDir: string,
+  store: BitcaskStore,
+  wal: Wal,
+  log: Logger,
+): Promise<void> {
+  const marker = readInstallMarker(raftDir);
+  if (marker === null) return;
+  const { meta } = marker;
+  log.notice(`finishing the install of the snapshot at index ${meta.index}`);
+  await installKeyspace(store, marker.path, meta.index);
+  const saved = readNodeState(raftDir);
+  writeNodeState(raftDir, {
+    term: Math.max(saved?.term ?? 0, meta.term),
+    vote: saved !== null && saved.term >= meta.term ? saved.vote : null,
+    origin: saved?.origin ?? "join",
+    compacted: meta,
+  });
+  if (wal.lastIndex >= wal.firstIndex) wal.truncateFrom(wal.firstIndex);
+  wal.compact(meta.index, meta.term);
+  clearInstallMarker(raftDir, marker);
+}
+
 function splitHostPort(addr: string): [string, number] {
   const i = addr.lastIndexOf(":");
   return [addr.slice(0, i).replace(/^\[|\]$/g, ""), Number(addr.slice(i + 1))];
@@ -112,6 +147,7 @@ export class BitraftNode {
   #expiry: ExpiryCycle;
   #startedAt = Date.now();
   #snapshotter: Snapshotter;
+  #receiver: SnapshotReceiver;
   #stopping: Promise<void> | null = null;
   #done!: () => void;
   /** Resolves once the node has shut down. */
@@ -171,12 +207,18 @@ export class BitraftNode {
     const initialConf: ConfState = origin === "bootstrap"
       ? { voters: [this.#id], learners: [] }
       : { voters: [], learners: [] };
-    this.#transport = new Transport(this.#id, {
+    const peerOptions = {
       password: opts.auth,
       tlsCa: opts.tls === null ? null : [opts.tls.cert],
       maxQueued: 256 << 20,
-      log: (m) => log.verbose(m),
-    }, (to) => this.#driver.core.reportUnreachable(to));
+      log: (m: string) => log.verbose(m),
+    };
+    this.#transport = new Transport(
+      this.#id,
+      peerOptions,
+      (to) => this.#driver.core.reportUnreachable(to),
+    );
+    this.#receiver = new SnapshotReceiver(`${opts.data}/incoming`);
     this.#driver = new RaftDriver({
       id: this.#id,
       dir: raftDir,
@@ -206,6 +248,37 @@ export class BitraftNode {
         await store.sync();
         return upTo;
       },
+      sendSnapshot: async (m) => {
+        // The keyspace as of the applied index, read from a point-in-time view.
+        const view = store.snapshot();
+        const index = sm.appliedIndex;
+        const meta = {
+          index,
+          term: this.#driver.termOf(index),
+          conf: this.#driver.core.confAt(index),
+        };
+        function* records(): Generator<SnapshotRecord> {
+          for (const e of view.scan()) {
+            yield { key: e.key, value: e.value as Uint8Array, expiresAt: e.expiresAt };
+          }
+        }
+        try {
+          await sendSnapshot(m.to, records(), { ...m, meta }, peerOptions);
+        } finally {
+          view.close();
+        }
+      },
+      installSnapshot: async (meta) => {
+        const path = this.#receiver.fileFor(meta);
+        if (path === undefined) throw new Error(`no received snapshot at index ${meta.index}`);
+        writeInstallMarker(raftDir, { path, meta });
+        const n = await installKeyspace(store, path, meta.index);
+        log.notice(`installed ${n} keys from the leader's snapshot at index ${meta.index}`);
+      },
+      installed: (meta) => {
+        const path = this.#receiver.fileFor(meta);
+        if (path !== undefined) clearInstallMarker(raftDir, { path, meta });
+      },
       onRemoved: () => {
         this.#removed = true;
         log.notice("shutting down: removed from the cluster");
@@ -228,6 +301,7 @@ export class BitraftNode {
       proposer: this.#proposer,
       redirect: opts.redirect,
       takeSnapshot: () => this.#snapshotter.take(),
+      receiver: this.#receiver,
       onRemoved: (by) => {
         log.notice(`shutting down: ${by} removed this node from the cluster`);
         this.shutdown().catch(() => {});
@@ -322,6 +396,7 @@ export class BitraftNode {
         logger: quiet,
       });
       wal = await Wal.open(`${opts.data}/raft`, { logger: quiet });
+      await finishInstall(`${opts.data}/raft`, store, wal, log);
       const snapshots = await SnapshotStore.open(`${opts.data}/snapshots`, {
         log: (m) => log.notice(m),
       });
@@ -416,6 +491,7 @@ export class BitraftNode {
         await this.#transport.close();
         await closing;
         await this.#snapshotter.settle();
+        this.#receiver.close();
         await this.#closeStorage();
         this.#log.notice("bye");
       } catch (e) {

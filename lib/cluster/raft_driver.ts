@@ -142,6 +142,12 @@ export interface RaftDriverOptions {
   syncStore: () => Promise<number>;
   /** Called when this node applied a configuration that no longer includes it. */
   onRemoved: () => void;
+  /** Streams this node's keyspace to a follower as the snapshot `msg` announces. */
+  sendSnapshot: (msg: Message & { type: "snapshot" }) => Promise<void>;
+  /** Replaces the keyspace with a received snapshot, durably (before the log is reset). */
+  installSnapshot: (meta: SnapshotMeta) => Promise<void>;
+  /** The install of `meta` is complete (the log was reset too). */
+  installed: (meta: SnapshotMeta) => void;
 }
 
 /**
@@ -166,8 +172,13 @@ function encodeBatch(batch: PendingProposal[]): Uint8Array[] {
   return out;
 }
 
-/** Entries applied between two compactions of a single node's log. */
+/** Entries applied between two compactions of the log. */
 const COMPACT_EVERY = 20_000;
+/**
+ * Entries kept behind the compaction point when the node has peers, so a
+ * follower a little behind catches up from the log, not a snapshot.
+ */
+const TRAILING = 5_000;
 
 /** How long a proposal whose outcome is unknown waits before it gives up (ms). */
 const GIVE_UP_MS = 30_000;
@@ -202,7 +213,7 @@ export class RaftDriver {
   #compacting = false;
   #state: { term: number; vote: NodeId | null; compacted: SnapshotMeta | null };
   #clears = 0;
-  #snapshotWarned = new Map<NodeId, number>();
+  #sendingTo = new Set<NodeId>();
   /** Whether the last configuration applied here included this node. */
   #appliedMember: boolean;
 
@@ -603,7 +614,13 @@ export class RaftDriver {
   async #handle(rd: Ready): Promise<void> {
     const o = this.#o;
     if (rd.snapshot !== null) {
-      throw new Error("installing snapshots is not supported by this version");
+      const meta = rd.snapshot;
+      await o.installSnapshot(meta);
+      this.#resetLog(meta);
+      o.sm.appliedIndex = meta.index;
+      this.#appliedMember = meta.conf.voters.includes(o.id) || meta.conf.learners.includes(o.id);
+      o.installed(meta);
+      this.#o.log.notice(`installed a snapshot at index ${meta.index} (term ${meta.term})`);
     }
     if (rd.hardState !== null) {
       this.#state.term = rd.hardState.term;
@@ -681,41 +698,52 @@ export class RaftDriver {
   }
 
   /**
-   * Drops snapshot messages: sending snapshots comes with a later version,
-   * so a follower that needs compacted entries waits (and it is logged).
+   * Takes snapshot messages out of a batch and streams the snapshot to
+   * each of those followers instead (one transfer per follower at a time);
+   * the core learns how it went through `reportSnapshot`.
    */
   #withoutSnapshots(msgs: Message[]): Message[] {
     if (!msgs.some((m) => m.type === "snapshot")) return msgs;
-    const now = performance.now();
     for (const m of msgs) {
-      if (m.type !== "snapshot") continue;
-      this.core.reportSnapshot(m.to, false);
-      if ((this.#snapshotWarned.get(m.to) ?? -Infinity) < now - 60_000) {
-        this.#snapshotWarned.set(m.to, now);
-        this.#o.log.warn(
-          `${m.to} needs log entries this node compacted away; it cannot catch up without a snapshot`,
-        );
-      }
+      if (m.type !== "snapshot" || this.#sendingTo.has(m.to)) continue;
+      const to = m.to;
+      this.#sendingTo.add(to);
+      this.#o.log.notice(`sending a snapshot to ${to}`);
+      this.#o.sendSnapshot(m).then(
+        () => true,
+        (e) => {
+          this.#o.log.warn(`snapshot to ${to} failed: ${(e as Error).message}`);
+          return false;
+        },
+      ).then((ok) => {
+        this.#sendingTo.delete(to);
+        if (this.#stopped) return;
+        this.core.reportSnapshot(to, ok);
+        this.#wake();
+      });
     }
     return msgs.filter((m) => m.type !== "snapshot");
   }
 
-  /** Compacts the log of a sole member once the store holds its entries durably. */
+  /**
+   * Compacts the log every COMPACT_EVERY entries, once the store holds
+   * them durably; with peers, TRAILING entries are kept (a follower
+   * further behind gets a snapshot).
+   */
   #maybeCompact(): void {
-    const c = this.core.conf;
-    if (this.#compacting || c.learners.length > 0 || c.voters.length !== 1) return;
-    if (c.voters[0] !== this.#o.id) return;
+    if (this.#compacting) return;
     const sm = this.#o.sm;
     const wal = this.#o.wal;
     if (sm.appliedIndex - wal.firstIndex < COMPACT_EVERY && sm.clears === this.#clears) return;
     this.#clears = sm.clears; // a FLUSHDB makes every earlier entry dead weight
     this.#compacting = true;
     this.#o.syncStore()
-      .then((upTo) => {
-        const conf = this.core.conf;
-        const alone = conf.voters.length === 1 && conf.learners.length === 0;
-        upTo = Math.min(upTo, sm.appliedIndex);
-        if (!alone || this.#stopped || upTo < wal.firstIndex) return;
+      .then((durable) => {
+        const c = this.core.conf;
+        const alone = c.voters.length === 1 && c.learners.length === 0 &&
+          c.voters[0] === this.#o.id;
+        const upTo = Math.min(durable, sm.appliedIndex) - (alone ? 0 : TRAILING);
+        if (this.#stopped || upTo < wal.firstIndex) return;
         // The configuration as of upTo survives the entries that set it.
         const meta = { index: upTo, term: wal.term(upTo) ?? 0, conf: this.core.confAt(upTo) };
         this.#state.compacted = meta;
@@ -725,6 +753,16 @@ export class RaftDriver {
       })
       .catch((e) => this.#o.log.warn(`cannot compact the log: ${(e as Error).message}`))
       .finally(() => (this.#compacting = false));
+  }
+
+  /** After a snapshot was installed: the log restarts right after it. */
+  #resetLog(meta: SnapshotMeta): void {
+    const wal = this.#o.wal;
+    this.#state.compacted = meta;
+    this.#writeState();
+    this.#storage.setSnapshot(meta);
+    if (wal.lastIndex >= wal.firstIndex) wal.truncateFrom(wal.firstIndex);
+    wal.compact(meta.index, meta.term);
   }
 
   #noticeChanges(): void {

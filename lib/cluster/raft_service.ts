@@ -12,6 +12,7 @@ import type { ClusterServices } from "../server/command.ts";
 import type { ClusterProposer } from "./forwarder.ts";
 import { PeerUnavailableError } from "./peer_connection.ts";
 import { NO_LEADER, type RaftDriver } from "./raft_driver.ts";
+import type { SnapshotReceiver } from "./snapshot_transfer.ts";
 import type { Transport } from "./transport.ts";
 
 /** Options of {@linkcode RaftService}. */
@@ -28,6 +29,8 @@ export interface RaftServiceOptions {
   onRemoved: (by: string) => void;
   /** Takes a snapshot of this node's keyspace. */
   takeSnapshot: () => Promise<unknown>;
+  /** Where snapshots streamed by the leader arrive. */
+  receiver: SnapshotReceiver;
 }
 
 /** Implements the cluster commands. */
@@ -139,6 +142,43 @@ export class RaftService implements ClusterServices {
   transfer(addr: string | null): Promise<Reply> {
     const argv = addr === null ? ["RAFTTRANSFER"] : ["RAFTTRANSFER", addr];
     return this.#onLeader(argv, async () => await this.#o.driver.transfer(addr) ?? OK);
+  }
+
+  /**
+   * RAFTSNAPCHUNK.
+   *
+   * @param id Transfer id.
+   * @param seq Chunk number.
+   * @param bytes The chunk.
+   * @returns OK, or an error.
+   */
+  snapshotChunk(id: string, seq: number, bytes: Uint8Array): Reply {
+    const err = this.#o.receiver.chunk(id, seq, bytes);
+    return err === null ? OK : new ReplyError(`ERR ${err}`);
+  }
+
+  /**
+   * RAFTSNAPDONE: the transfer is complete; the snapshot message goes to the core.
+   *
+   * @param id Transfer id.
+   * @param message The encoded snapshot message.
+   * @returns OK, or an error.
+   */
+  snapshotDone(id: string, message: Uint8Array): Reply {
+    let msgs;
+    try {
+      msgs = decodeMessages(message);
+    } catch {
+      return new ReplyError("ERR malformed Raft message batch");
+    }
+    const m = msgs[0];
+    if (msgs.length !== 1 || m.type !== "snapshot" || m.to !== this.#o.driver.id) {
+      return new ReplyError("ERR expected one snapshot message for this node");
+    }
+    const err = this.#o.receiver.finish(id, m.meta);
+    if (err !== null) return new ReplyError(`ERR ${err}`);
+    this.#o.driver.receive([m]);
+    return OK;
   }
 
   /**

@@ -71,6 +71,10 @@ export interface ClusterServices {
   removePeer(addr: string): Promise<Reply>;
   /** RAFTREMOVED leader: the leader says this node was removed from the cluster. */
   removed(by: string): Reply;
+  /** RAFTSNAPCHUNK: a piece of a snapshot the leader streams to this node. */
+  snapshotChunk(id: string, seq: number, bytes: Uint8Array): Reply;
+  /** RAFTSNAPDONE: the end of that stream, with the snapshot message. */
+  snapshotDone(id: string, message: Uint8Array): Reply;
   /** RAFTSNAPSHOT: takes a snapshot now. */
   snapshot(): Promise<Reply>;
   /** RAFTTRANSFER [addr]. */

@@ -58,6 +58,9 @@ export async function openFixture(
       return upTo;
     },
     onRemoved: () => {},
+    sendSnapshot: () => Promise.reject(new Error("a single node has no one to send to")),
+    installSnapshot: () => Promise.reject(new Error("a single node receives no snapshots")),
+    installed: () => {},
   });
   driver.start();
   while (!driver.isLeader) await new Promise((r) => setTimeout(r, 5));

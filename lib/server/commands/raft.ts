@@ -1,7 +1,8 @@
 /**
  * The cluster commands: RAFTADDPEER, RAFTREMOVEPEER, RAFTLEADER, RAFTSTATE,
  * RAFTSTATS, RAFTPEERS, RAFTTRANSFER, RAFTSNAPSHOT, and the two that nodes send each
- * other (RAFTMSG carries Raft messages, RAFTPROPOSE a forwarded write).
+ * other (RAFTMSG carries Raft messages, RAFTPROPOSE a forwarded write,
+ * RAFTSNAPCHUNK and RAFTSNAPDONE a snapshot, RAFTREMOVED the news of a removal).
  * Every one needs AUTH when the node has a password, peers included.
  *
  * @module
@@ -51,6 +52,12 @@ export const RAFT_COMMANDS: CommandSpec[] = [
     return cluster(ctx).transfer(a.length === 2 ? addrArg(a[1]) : null);
   }),
   adminCommand("raftsnapshot", 1, (_a, ctx) => cluster(ctx).snapshot()),
+  adminCommand("raftsnapchunk", 4, (a, ctx) => {
+    const seq = Number(ascii(a[2]));
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new ReplyError("ERR bad chunk number");
+    return cluster(ctx).snapshotChunk(ascii(a[1]), seq, a[3]);
+  }),
+  adminCommand("raftsnapdone", 3, (a, ctx) => cluster(ctx).snapshotDone(ascii(a[1]), a[2])),
   adminCommand("raftleader", 1, (_a, ctx) => cluster(ctx).leader()),
   adminCommand("raftstate", 1, (_a, ctx) => new Simple(cluster(ctx).state())),
   adminCommand("raftstats", 1, (_a, ctx) => pairs(cluster(ctx).stats())),
