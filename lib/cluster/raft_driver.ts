@@ -314,6 +314,9 @@ export class RaftDriver {
     return this.#o.wal.term(index) ?? 0;
   }
 
+  /** A snapshot from the leader is replacing the keyspace right now. */
+  installing = false;
+
   /** Unix ms when a message from the leader last arrived (0: never). */
   lastContact = 0;
 
@@ -615,7 +618,12 @@ export class RaftDriver {
     const o = this.#o;
     if (rd.snapshot !== null) {
       const meta = rd.snapshot;
-      await o.installSnapshot(meta);
+      this.installing = true;
+      try {
+        await o.installSnapshot(meta);
+      } finally {
+        this.installing = false;
+      }
       this.#resetLog(meta);
       o.sm.appliedIndex = meta.index;
       this.#appliedMember = meta.conf.voters.includes(o.id) || meta.conf.learners.includes(o.id);

@@ -47,22 +47,31 @@ export async function sendSnapshot(
 ): Promise<void> {
   const id = `${msg.from}-${msg.term}-${Date.now()}`;
   const conn = new PeerConnection(to, { ...options, maxQueued: 64 << 20 });
-  const expectOk = async (p: Promise<Uint8Array>) => {
-    const r = await p;
-    if (r[0] !== 43 /* + */) throw new Error(new TextDecoder().decode(r).trim());
-  };
+  // Every request's failure is caught here (none may go unhandled); the
+  // first one ends the transfer.
+  let failure: Error | null = null;
+  const settle = (p: Promise<Uint8Array>): Promise<void> =>
+    p.then((r) => {
+      if (r[0] !== 43 /* + */) throw new Error(new TextDecoder().decode(r).trim());
+    }).catch((e) => {
+      failure ??= e as Error;
+    });
   try {
     const inFlight: Promise<void>[] = [];
     let seq = 0;
     for await (const chunk of encodeStateRecords(records, { chunkSize: CHUNK })) {
-      inFlight.push(expectOk(conn.request(command(["RAFTSNAPCHUNK", id, String(seq++), chunk]))));
+      if (failure !== null) break;
+      inFlight.push(settle(conn.request(command(["RAFTSNAPCHUNK", id, String(seq++), chunk]))));
       if (inFlight.length >= WINDOW) await inFlight.shift();
     }
     await Promise.all(inFlight);
-    await expectOk(conn.request(command(["RAFTSNAPDONE", id, encodeMessages([msg])])));
+    if (failure === null) {
+      await settle(conn.request(command(["RAFTSNAPDONE", id, encodeMessages([msg])])));
+    }
   } finally {
     await conn.close();
   }
+  if (failure !== null) throw failure;
 }
 
 /** Receives snapshot streams on a follower. */

@@ -47,6 +47,9 @@ export class Snapshotter {
    */
   take(): Promise<SnapshotInfo> {
     if (this.#running !== null) return this.#running;
+    if (this.#driver.installing) {
+      return Promise.reject(new Error("a snapshot from the leader is being installed; try again"));
+    }
     const run = this.#take().finally(() => (this.#running = null));
     this.#running = run;
     return run;
