@@ -12,7 +12,7 @@ import type { ClusterServices } from "../server/command.ts";
 import type { ClusterProposer } from "./forwarder.ts";
 import { PeerUnavailableError } from "./peer_connection.ts";
 import { NO_LEADER, type RaftDriver } from "./raft_driver.ts";
-import type { SnapshotReceiver } from "./snapshot_transfer.ts";
+import { checkRecordsFile, type SnapshotReceiver } from "./snapshot_transfer.ts";
 import type { Transport } from "./transport.ts";
 
 /** Options of {@linkcode RaftService}. */
@@ -164,7 +164,7 @@ export class RaftService implements ClusterServices {
    * @param message The encoded snapshot message.
    * @returns OK, or an error.
    */
-  snapshotDone(id: string, message: Uint8Array): Reply {
+  async snapshotDone(id: string, message: Uint8Array): Promise<Reply> {
     let msgs;
     try {
       msgs = decodeMessages(message);
@@ -175,8 +175,15 @@ export class RaftService implements ClusterServices {
     if (msgs.length !== 1 || m.type !== "snapshot" || m.to !== this.#o.driver.id) {
       return new ReplyError("ERR expected one snapshot message for this node");
     }
-    const err = this.#o.receiver.finish(id, m.meta);
+    const receiver = this.#o.receiver;
+    const err = receiver.finish(id, m.meta);
     if (err !== null) return new ReplyError(`ERR ${err}`);
+    try {
+      await checkRecordsFile(receiver.fileFor(m.meta) as string);
+    } catch (e) {
+      receiver.discard(m.meta);
+      return new ReplyError(`ERR damaged snapshot: ${(e as Error).message}`);
+    }
     this.#o.driver.receive([m]);
     return OK;
   }

@@ -142,6 +142,18 @@ export class SnapshotReceiver {
   }
 
   /**
+   * Forgets a complete transfer (its file is removed).
+   *
+   * @param meta The snapshot.
+   */
+  discard(meta: SnapshotMeta): void {
+    const key = `${meta.index}-${meta.term}`;
+    const path = this.#complete.get(key);
+    this.#complete.delete(key);
+    if (path !== undefined) fs.rmSync(path, { force: true });
+  }
+
+  /**
    * The file of a complete transfer for `meta`.
    *
    * @param meta The snapshot.
@@ -250,4 +262,28 @@ export async function installKeyspace(
   }
   await store.sync();
   return n;
+}
+
+/**
+ * Reads a records file through the parser without keeping anything, so a
+ * damaged transfer is refused before the keyspace is touched.
+ *
+ * @param path The file.
+ * @throws {SnapshotFormatError} If it is damaged or cut short.
+ */
+export async function checkRecordsFile(path: string): Promise<void> {
+  const parser = new StateRecordParser();
+  const file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(CHUNK);
+  try {
+    for (;;) {
+      const got = await file.read(buf);
+      if (got === null) break;
+      parser.push(buf.slice(0, got));
+      while (parser.next() !== null) { /* only checking */ }
+    }
+    parser.finish();
+  } finally {
+    file.close();
+  }
 }

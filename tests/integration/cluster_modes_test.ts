@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ELECTION_MS, sleep, TestCluster, text } from "./_cluster.ts";
 import { command, RawClient } from "./_resp_client.ts";
+import { encodeMessages } from "../../lib/raft/mod.ts";
 
 Deno.test("--consistency low serves reads on a follower cut off from the leader; high refuses", async () => {
   await using cluster = await TestCluster.start(3, ["--consistency", "low"]);
@@ -81,6 +82,34 @@ Deno.test("garbage on RAFTMSG, RAFTPROPOSE and the membership commands gets erro
         text(await c.call("RAFTREMOVEPEER", "127.0.0.1:1")) ?? "",
         /^ERR 127\.0\.0\.1:1 is not a member/,
       );
+      assert.match(text(await c.call("RAFTSNAPCHUNK", "x", "1", junk)) ?? "", /^ERR unexpected/);
+      assert.match(text(await c.call("RAFTSNAPCHUNK", "x", "-1", junk)) ?? "", /^ERR bad chunk/);
+      assert.match(
+        text(await c.call("RAFTSNAPCHUNK", "a b", "0", junk)) ?? "",
+        /^ERR bad transfer/,
+      );
+      assert.match(
+        text(await c.call("RAFTSNAPDONE", "x", junk)) ?? "",
+        /^ERR malformed|^ERR expected/,
+      );
+      // A complete transfer of garbage is refused, and nothing is installed.
+      assert.equal(text(await c.call("RAFTSNAPCHUNK", "t1", "0", junk)), "OK");
+      const done = text(await c.call("RAFTSNAPDONE", "t1", junk)) ?? "";
+      assert.match(done, /^ERR (malformed|expected|damaged)/);
+      // A well-formed snapshot message whose records are garbage: refused before anything changes.
+      const snapMsg = encodeMessages([{
+        type: "snapshot",
+        from: "127.0.0.1:1",
+        to: addr,
+        term: 1,
+        meta: { index: 1_000_000, term: 1, conf: { voters: [addr], learners: [] } },
+        commit: 0,
+      }]);
+      assert.equal(text(await c.call("RAFTSNAPCHUNK", "t2", "0", junk)), "OK");
+      assert.match(
+        text(await c.call("RAFTSNAPDONE", "t2", snapMsg)) ?? "",
+        /^ERR damaged snapshot/,
+      );
       // A pipeline of junk frames followed by real work.
       for (let i = 0; i < 100; i++) await c.send(command("RAFTMSG", junk.subarray(i)));
       for (let i = 0; i < 100; i++) assert.equal((await c.read()).type, "error");
@@ -91,4 +120,7 @@ Deno.test("garbage on RAFTMSG, RAFTPROPOSE and the membership commands gets erro
   }
   assert.equal(await cluster.leader(), leader);
   assert.equal(text(await cluster.call(follower, "GET", "still")), "fine");
+  for (const a of cluster.alive) {
+    assert.ok(Number((await cluster.stats(a)).get("applied_index")) < 1_000_000);
+  }
 });
