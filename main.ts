@@ -32,6 +32,9 @@ async function serve(config: Config): Promise<void> {
       tickMs: config.raftTickMs,
       electionTicks: config.electionTicks,
       restore: config.restore,
+      snapshotEntries: config.snapshotEntries,
+      compactEntries: config.compactEntries,
+      trailingLogs: config.trailingLogs,
       limits: {
         maxBulk: config.maxBulkLen,
         maxInline: config.maxInlineLen,

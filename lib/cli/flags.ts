@@ -60,6 +60,12 @@ export interface Config {
   raftTickMs: number;
   /** Election timeout in ticks. */
   electionTicks: number;
+  /** Applied entries between automatic snapshot files (0: none). */
+  snapshotEntries: number;
+  /** Applied entries between log compactions. */
+  compactEntries: number;
+  /** Log entries kept behind the compaction point when the node has peers. */
+  trailingLogs: number;
 }
 
 /** The usage text printed by --help and after a bad flag. */
@@ -87,6 +93,10 @@ export const USAGE = `Usage: bitraft [options]
       --max-client-output n    most unsent reply bytes per client before it is dropped (default 1gb)
       --raft-tick ms           Raft clock tick; heartbeats go out every tick (default 100)
       --election-ticks n       election timeout in ticks, randomized up to twice (default 10)
+      --snapshot-entries n     write a snapshot file every n applied entries, at most once a
+                               minute; 0: only on request (default 100000)
+      --compact-entries n      compact the log every n applied entries (default 20000)
+      --trailing-logs n        entries kept behind the compaction point with peers (default 5000)
   -V, --version                print the version and exit
   -h, --help                   print this help and exit
 `;
@@ -194,6 +204,9 @@ export function parseFlags(argv: string[]): Config {
         "max-client-output": { type: "string", default: "1gb" },
         "raft-tick": { type: "string", default: "100" },
         "election-ticks": { type: "string", default: "10" },
+        "snapshot-entries": { type: "string", default: "100000" },
+        "compact-entries": { type: "string", default: "20000" },
+        "trailing-logs": { type: "string", default: "5000" },
         version: { type: "boolean", short: "V", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -250,5 +263,12 @@ export function parseFlags(argv: string[]): Config {
     maxClientOutput: positive("max-client-output", values["max-client-output"], true),
     raftTickMs: positive("raft-tick", values["raft-tick"], false),
     electionTicks: Math.max(3, positive("election-ticks", values["election-ticks"], false)),
+    snapshotEntries: values["snapshot-entries"] === "0"
+      ? 0
+      : positive("snapshot-entries", values["snapshot-entries"], false),
+    compactEntries: positive("compact-entries", values["compact-entries"], false),
+    trailingLogs: values["trailing-logs"] === "0"
+      ? 0
+      : positive("trailing-logs", values["trailing-logs"], false),
   };
 }

@@ -73,6 +73,12 @@ export interface NodeOptions {
   electionTicks?: number;
   /** Start a new one-node cluster from this snapshot (the data dir must be empty). */
   restore?: string | null;
+  /** Applied entries between automatic snapshot files (0: none). @default {100000} */
+  snapshotEntries?: number;
+  /** Applied entries between log compactions. @default {20000} */
+  compactEntries?: number;
+  /** Log entries kept behind the compaction point when there are peers. @default {5000} */
+  trailingLogs?: number;
 }
 
 /** The node's own startup failure (data dir locked, port in use, ...). */
@@ -142,6 +148,7 @@ export class BitraftNode {
   #service: RaftService;
   #lastStamp = 0;
   #removed = false;
+  #autoSnapshotAt = { index: 0, time: 0 };
   #dispatcher: Dispatcher;
   #server: RedisServer;
   #expiry: ExpiryCycle;
@@ -275,6 +282,9 @@ export class BitraftNode {
         const n = await installKeyspace(store, path, meta.index);
         log.notice(`installed ${n} keys from the leader's snapshot at index ${meta.index}`);
       },
+      compactEvery: opts.compactEntries,
+      trailing: opts.trailingLogs,
+      afterApply: (applied) => this.#autoSnapshot(applied),
       installed: (meta) => {
         const path = this.#receiver.fileFor(meta);
         if (path !== undefined) clearInstallMarker(raftDir, { path, meta });
@@ -301,6 +311,7 @@ export class BitraftNode {
       proposer: this.#proposer,
       redirect: opts.redirect,
       takeSnapshot: () => this.#snapshotter.take(),
+      shrinkLog: () => this.#driver.compactNow(),
       receiver: this.#receiver,
       onRemoved: (by) => {
         log.notice(`shutting down: ${by} removed this node from the cluster`);
@@ -356,6 +367,9 @@ export class BitraftNode {
       tickMs: 100,
       electionTicks: 10,
       restore: null,
+      snapshotEntries: 100_000,
+      compactEntries: 20_000,
+      trailingLogs: 5_000,
       ...options,
       advertise: options.advertise ?? options.bind,
     };
@@ -501,6 +515,17 @@ export class BitraftNode {
       }
     })();
     return this.#stopping;
+  }
+
+  /** Writes a snapshot file every `snapshotEntries` applied entries, at most once a minute. */
+  #autoSnapshot(applied: number): void {
+    const every = this.#opts.snapshotEntries;
+    const last = this.#autoSnapshotAt;
+    if (every === 0 || this.#snapshotter === undefined || this.#driver.installing) return;
+    if (last.index === 0) last.index = this.#snapshotter.latest?.index ?? applied;
+    if (applied - last.index < every || Date.now() - last.time < 60_000) return;
+    this.#autoSnapshotAt = { index: applied, time: Date.now() };
+    this.#snapshotter.take().catch((e) => this.#log.warn(`snapshot failed: ${e.message}`));
   }
 
   async #closeStorage(): Promise<void> {

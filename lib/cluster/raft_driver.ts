@@ -148,6 +148,16 @@ export interface RaftDriverOptions {
   installSnapshot: (meta: SnapshotMeta) => Promise<void>;
   /** The install of `meta` is complete (the log was reset too). */
   installed: (meta: SnapshotMeta) => void;
+  /** Entries applied between two compactions of the log. @default {20000} */
+  compactEvery?: number;
+  /**
+   * Entries kept behind the compaction point when the node has peers, so a
+   * follower a little behind catches up from the log, not a snapshot.
+   * @default {5000}
+   */
+  trailing?: number;
+  /** Called after each batch of entries is applied, with the applied index. */
+  afterApply?: (applied: number) => void;
 }
 
 /**
@@ -171,14 +181,6 @@ function encodeBatch(batch: PendingProposal[]): Uint8Array[] {
   }
   return out;
 }
-
-/** Entries applied between two compactions of the log. */
-const COMPACT_EVERY = 20_000;
-/**
- * Entries kept behind the compaction point when the node has peers, so a
- * follower a little behind catches up from the log, not a snapshot.
- */
-const TRAILING = 5_000;
 
 /** How long a proposal whose outcome is unknown waits before it gives up (ms). */
 const GIVE_UP_MS = 30_000;
@@ -210,7 +212,7 @@ export class RaftDriver {
   #lastLeader: NodeId | null = null;
   #lastConf = "";
   #idle: (() => void)[] = [];
-  #compacting = false;
+  #compacting: Promise<void> | null = null;
   #state: { term: number; vote: NodeId | null; compacted: SnapshotMeta | null };
   #clears = 0;
   #sendingTo = new Set<NodeId>();
@@ -658,7 +660,10 @@ export class RaftDriver {
     // Committed entries handed out are already durable here: apply them
     // while the new ones are being synced.
     for (const e of rd.committed) this.#apply(e.index, e.term, e.data);
-    if (rd.committed.length > 0) this.#maybeCompact();
+    if (rd.committed.length > 0) {
+      this.#maybeCompact();
+      this.#o.afterApply?.(o.sm.appliedIndex);
+    }
     for (const rs of rd.readStates) {
       const done = this.#reads.get(rs.id);
       this.#reads.delete(rs.id);
@@ -734,33 +739,45 @@ export class RaftDriver {
   }
 
   /**
-   * Compacts the log every COMPACT_EVERY entries, once the store holds
-   * them durably; with peers, TRAILING entries are kept (a follower
+   * Compacts the log every `compactEvery` entries, once the store holds
+   * them durably; with peers, `trailing` entries are kept (a follower
    * further behind gets a snapshot).
    */
   #maybeCompact(): void {
-    if (this.#compacting) return;
+    if (this.#compacting !== null) return;
     const sm = this.#o.sm;
-    const wal = this.#o.wal;
-    if (sm.appliedIndex - wal.firstIndex < COMPACT_EVERY && sm.clears === this.#clears) return;
+    const every = this.#o.compactEvery ?? 20_000;
+    if (sm.appliedIndex - this.#o.wal.firstIndex < every && sm.clears === this.#clears) return;
     this.#clears = sm.clears; // a FLUSHDB makes every earlier entry dead weight
-    this.#compacting = true;
-    this.#o.syncStore()
-      .then((durable) => {
-        const c = this.core.conf;
-        const alone = c.voters.length === 1 && c.learners.length === 0 &&
-          c.voters[0] === this.#o.id;
-        const upTo = Math.min(durable, sm.appliedIndex) - (alone ? 0 : TRAILING);
-        if (this.#stopped || upTo < wal.firstIndex) return;
-        // The configuration as of upTo survives the entries that set it.
-        const meta = { index: upTo, term: wal.term(upTo) ?? 0, conf: this.core.confAt(upTo) };
-        this.#state.compacted = meta;
-        this.#writeState();
-        this.#storage.setSnapshot(meta);
-        wal.compact(upTo);
-      })
-      .catch((e) => this.#o.log.warn(`cannot compact the log: ${(e as Error).message}`))
-      .finally(() => (this.#compacting = false));
+    this.compactNow().catch((e) => this.#o.log.warn(`cannot compact the log: ${e.message}`));
+  }
+
+  /**
+   * Compacts the log now (RAFTSHRINKLOG): up to what the store holds
+   * durably, less the trailing entries when the node has peers.
+   *
+   * @returns The new first index of the log.
+   */
+  async compactNow(): Promise<number> {
+    const wal = this.#o.wal;
+    if (this.#compacting !== null) await this.#compacting;
+    const run = (async () => {
+      const durable = await this.#o.syncStore();
+      const c = this.core.conf;
+      const alone = c.voters.length === 1 && c.learners.length === 0 && c.voters[0] === this.#o.id;
+      const keep = alone ? 0 : this.#o.trailing ?? 5_000;
+      const upTo = Math.min(durable, this.#o.sm.appliedIndex) - keep;
+      if (this.#stopped || upTo < wal.firstIndex) return;
+      // The configuration as of upTo survives the entries that set it.
+      const meta = { index: upTo, term: wal.term(upTo) ?? 0, conf: this.core.confAt(upTo) };
+      this.#state.compacted = meta;
+      this.#writeState();
+      this.#storage.setSnapshot(meta);
+      wal.compact(upTo);
+    })();
+    this.#compacting = run.finally(() => (this.#compacting = null));
+    await run;
+    return wal.firstIndex;
   }
 
   /** After a snapshot was installed: the log restarts right after it. */

@@ -29,6 +29,8 @@ export interface RaftServiceOptions {
   onRemoved: (by: string) => void;
   /** Takes a snapshot of this node's keyspace. */
   takeSnapshot: () => Promise<unknown>;
+  /** Compacts this node's log now. */
+  shrinkLog: () => Promise<number>;
   /** Where snapshots streamed by the leader arrive. */
   receiver: SnapshotReceiver;
 }
@@ -199,6 +201,20 @@ export class RaftService implements ClusterServices {
       return OK;
     } catch (e) {
       return new ReplyError(`ERR snapshot failed: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * RAFTSHRINKLOG: compacts this node's log now.
+   *
+   * @returns OK.
+   */
+  async shrinkLog(): Promise<Reply> {
+    try {
+      await this.#o.shrinkLog();
+      return OK;
+    } catch (e) {
+      return new ReplyError(`ERR cannot compact the log: ${(e as Error).message}`);
     }
   }
 

@@ -75,6 +75,8 @@ export interface ClusterServices {
   snapshotChunk(id: string, seq: number, bytes: Uint8Array): Reply;
   /** RAFTSNAPDONE: the end of that stream, with the snapshot message. */
   snapshotDone(id: string, message: Uint8Array): Promise<Reply>;
+  /** RAFTSHRINKLOG: compacts the log now. */
+  shrinkLog(): Promise<Reply>;
   /** RAFTSNAPSHOT: takes a snapshot now. */
   snapshot(): Promise<Reply>;
   /** RAFTTRANSFER [addr]. */

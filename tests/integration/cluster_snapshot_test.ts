@@ -86,3 +86,29 @@ Deno.test("a follower down during compaction (and killed during the transfer), a
     assert.equal(text(await cluster.call(a, "GET", "after")), "snapshot");
   }
 });
+
+Deno.test("RAFTSHRINKLOG compacts now, keeping --trailing-logs entries; --snapshot-entries writes snapshot files", async () => {
+  await using cluster = await TestCluster.start(3, [
+    "--trailing-logs",
+    "100",
+    "--snapshot-entries",
+    "2000",
+  ]);
+  const leader = await cluster.leader();
+  await pipeline(cluster, leader, Array.from({ length: 3000 }, (_, i) => ["SET", `k${i}`, "v"]));
+  await cluster.waitCaughtUp();
+  assert.equal(text(await cluster.call(leader, "RAFTSHRINKLOG")), "OK");
+  const st = await cluster.stats(leader);
+  const applied = Number(st.get("applied_index"));
+  assert.ok(applied > 3000);
+  assert.equal(Number(st.get("first_log_index")), applied - 100 + 1);
+  assert.equal(Number(st.get("last_snapshot_index")), applied - 100);
+  // Every node wrote a snapshot file on its own after 2,000 entries.
+  for (const a of cluster.alive) {
+    await waitFor(`a snapshot file on ${a}`, () => {
+      const dir = `${cluster.dirs.get(a)}/snapshots`;
+      const ids = [...Deno.readDirSync(dir)].filter((e) => !e.name.endsWith(".tmp"));
+      return Promise.resolve(ids.length > 0 ? true : undefined);
+    });
+  }
+});

@@ -1,6 +1,6 @@
 /**
  * The cluster commands: RAFTADDPEER, RAFTREMOVEPEER, RAFTLEADER, RAFTSTATE,
- * RAFTSTATS, RAFTPEERS, RAFTTRANSFER, RAFTSNAPSHOT, and the two that nodes send each
+ * RAFTSTATS, RAFTPEERS, RAFTTRANSFER, RAFTSNAPSHOT, RAFTSHRINKLOG, and the two that nodes send each
  * other (RAFTMSG carries Raft messages, RAFTPROPOSE a forwarded write,
  * RAFTSNAPCHUNK and RAFTSNAPDONE a snapshot, RAFTREMOVED the news of a removal).
  * Every one needs AUTH when the node has a password, peers included.
@@ -52,6 +52,7 @@ export const RAFT_COMMANDS: CommandSpec[] = [
     return cluster(ctx).transfer(a.length === 2 ? addrArg(a[1]) : null);
   }),
   adminCommand("raftsnapshot", 1, (_a, ctx) => cluster(ctx).snapshot()),
+  adminCommand("raftshrinklog", 1, (_a, ctx) => cluster(ctx).shrinkLog()),
   adminCommand("raftsnapchunk", 4, (a, ctx) => {
     const seq = Number(ascii(a[2]));
     if (!Number.isSafeInteger(seq) || seq < 0) throw new ReplyError("ERR bad chunk number");
