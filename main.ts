@@ -35,6 +35,7 @@ async function serve(config: Config): Promise<void> {
       snapshotEntries: config.snapshotEntries,
       compactEntries: config.compactEntries,
       trailingLogs: config.trailingLogs,
+      snapshotsKept: config.snapshotsKept,
       limits: {
         maxBulk: config.maxBulkLen,
         maxInline: config.maxInlineLen,

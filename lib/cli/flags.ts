@@ -66,6 +66,8 @@ export interface Config {
   compactEntries: number;
   /** Log entries kept behind the compaction point when the node has peers. */
   trailingLogs: number;
+  /** Snapshot files kept. */
+  snapshotsKept: number;
 }
 
 /** The usage text printed by --help and after a bad flag. */
@@ -97,6 +99,7 @@ export const USAGE = `Usage: bitraft [options]
                                minute; 0: only on request (default 100000)
       --compact-entries n      compact the log every n applied entries (default 20000)
       --trailing-logs n        entries kept behind the compaction point with peers (default 5000)
+      --snapshots-kept n       snapshot files kept in <data>/snapshots (default 2)
   -V, --version                print the version and exit
   -h, --help                   print this help and exit
 `;
@@ -207,6 +210,7 @@ export function parseFlags(argv: string[]): Config {
         "snapshot-entries": { type: "string", default: "100000" },
         "compact-entries": { type: "string", default: "20000" },
         "trailing-logs": { type: "string", default: "5000" },
+        "snapshots-kept": { type: "string", default: "2" },
         version: { type: "boolean", short: "V", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -270,5 +274,6 @@ export function parseFlags(argv: string[]): Config {
     trailingLogs: values["trailing-logs"] === "0"
       ? 0
       : positive("trailing-logs", values["trailing-logs"], false),
+    snapshotsKept: positive("snapshots-kept", values["snapshots-kept"], false),
   };
 }

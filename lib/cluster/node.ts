@@ -79,6 +79,8 @@ export interface NodeOptions {
   compactEntries?: number;
   /** Log entries kept behind the compaction point when there are peers. @default {5000} */
   trailingLogs?: number;
+  /** Snapshot files kept. @default {2} */
+  snapshotsKept?: number;
 }
 
 /** The node's own startup failure (data dir locked, port in use, ...). */
@@ -370,6 +372,7 @@ export class BitraftNode {
       snapshotEntries: 100_000,
       compactEntries: 20_000,
       trailingLogs: 5_000,
+      snapshotsKept: 2,
       ...options,
       advertise: options.advertise ?? options.bind,
     };
@@ -412,6 +415,7 @@ export class BitraftNode {
       wal = await Wal.open(`${opts.data}/raft`, { logger: quiet });
       await finishInstall(`${opts.data}/raft`, store, wal, log);
       const snapshots = await SnapshotStore.open(`${opts.data}/snapshots`, {
+        retain: opts.snapshotsKept,
         log: (m) => log.notice(m),
       });
       const node = new BitraftNode(opts, log, lock, store, wal, snapshots);

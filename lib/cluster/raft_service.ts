@@ -164,9 +164,16 @@ export class RaftService implements ClusterServices {
    *
    * @param id Transfer id.
    * @param message The encoded snapshot message.
+   * @param size Bytes the leader sent.
+   * @param crc Their CRC-64.
    * @returns OK, or an error.
    */
-  async snapshotDone(id: string, message: Uint8Array): Promise<Reply> {
+  async snapshotDone(
+    id: string,
+    message: Uint8Array,
+    size: number,
+    crc: string,
+  ): Promise<Reply> {
     let msgs;
     try {
       msgs = decodeMessages(message);
@@ -178,7 +185,7 @@ export class RaftService implements ClusterServices {
       return new ReplyError("ERR expected one snapshot message for this node");
     }
     const receiver = this.#o.receiver;
-    const err = receiver.finish(id, m.meta);
+    const err = receiver.finish(id, m.meta, size, crc);
     if (err !== null) return new ReplyError(`ERR ${err}`);
     try {
       await checkRecordsFile(receiver.fileFor(m.meta) as string);

@@ -17,7 +17,12 @@ import fs from "node:fs";
 import type { BitcaskStore } from "../bitcask/mod.ts";
 import { writeFileAtomicSync } from "../bitcask/fs_util.ts";
 import { encodeMessages, type Message, type SnapshotMeta } from "../raft/mod.ts";
-import { encodeStateRecords, type SnapshotRecord, StateRecordParser } from "../snapshot/mod.ts";
+import {
+  Crc64,
+  encodeStateRecords,
+  type SnapshotRecord,
+  StateRecordParser,
+} from "../snapshot/mod.ts";
 import { PeerConnection, type PeerConnectionOptions } from "./peer_connection.ts";
 import { command } from "./resp_command.ts";
 
@@ -58,15 +63,20 @@ export async function sendSnapshot(
     });
   try {
     const inFlight: Promise<void>[] = [];
+    const crc = new Crc64();
+    let size = 0;
     let seq = 0;
     for await (const chunk of encodeStateRecords(records, { chunkSize: CHUNK })) {
       if (failure !== null) break;
+      crc.update(chunk);
+      size += chunk.length;
       inFlight.push(settle(conn.request(command(["RAFTSNAPCHUNK", id, String(seq++), chunk]))));
       if (inFlight.length >= WINDOW) await inFlight.shift();
     }
     await Promise.all(inFlight);
     if (failure === null) {
-      await settle(conn.request(command(["RAFTSNAPDONE", id, encodeMessages([msg])])));
+      const done = ["RAFTSNAPDONE", id, encodeMessages([msg]), String(size), crc.toBase64()];
+      await settle(conn.request(command(done)));
     }
   } finally {
     await conn.close();
@@ -77,7 +87,14 @@ export async function sendSnapshot(
 /** Receives snapshot streams on a follower. */
 export class SnapshotReceiver {
   #dir: string;
-  #current: { id: string; seq: number; fd: number; path: string } | null = null;
+  #current: {
+    id: string;
+    seq: number;
+    fd: number;
+    path: string;
+    size: number;
+    crc: Crc64;
+  } | null = null;
   /** Complete transfers by `<index>-<term>`: file paths. */
   #complete = new Map<string, string>();
 
@@ -109,25 +126,42 @@ export class SnapshotReceiver {
     if (seq === 0) {
       this.#abandon();
       const path = `${this.#dir}/recv-${id.replace(/[^\w.-]/g, "_")}.tmp`;
-      cur = this.#current = { id, seq: 0, fd: fs.openSync(path, "w"), path };
+      cur = this.#current = {
+        id,
+        seq: 0,
+        fd: fs.openSync(path, "w"),
+        path,
+        size: 0,
+        crc: new Crc64(),
+      };
     }
     if (cur === null || cur.id !== id || cur.seq !== seq) return "unexpected snapshot chunk";
     let done = 0;
     while (done < bytes.length) done += fs.writeSync(cur.fd, bytes, done);
+    cur.crc.update(bytes);
+    cur.size += bytes.length;
     cur.seq++;
     return null;
   }
 
   /**
-   * The end of transfer `id`: the file is kept for the snapshot `meta`.
+   * The end of transfer `id`: if size and CRC-64 match what the leader
+   * sent, the file is kept for the snapshot `meta`.
    *
    * @param id Transfer id.
    * @param meta The snapshot the records are.
+   * @param size Bytes the leader sent.
+   * @param crc CRC-64 of them (base64 of the big-endian bytes).
    * @returns Null when complete, or why not.
    */
-  finish(id: string, meta: SnapshotMeta): string | null {
+  finish(id: string, meta: SnapshotMeta, size: number, crc: string): string | null {
     const cur = this.#current;
     if (cur === null || cur.id !== id) return "unknown snapshot transfer";
+    if (cur.size !== size || cur.crc.toBase64() !== crc) {
+      this.#abandon();
+      return `snapshot transfer damaged: got ${cur.size} bytes, CRC ${cur.crc.toBase64()}; ` +
+        `sent ${size} bytes, CRC ${crc}`;
+    }
     fs.fsyncSync(cur.fd);
     fs.closeSync(cur.fd);
     this.#current = null;

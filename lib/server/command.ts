@@ -74,7 +74,7 @@ export interface ClusterServices {
   /** RAFTSNAPCHUNK: a piece of a snapshot the leader streams to this node. */
   snapshotChunk(id: string, seq: number, bytes: Uint8Array): Reply;
   /** RAFTSNAPDONE: the end of that stream, with the snapshot message. */
-  snapshotDone(id: string, message: Uint8Array): Promise<Reply>;
+  snapshotDone(id: string, message: Uint8Array, size: number, crc: string): Promise<Reply>;
   /** RAFTSHRINKLOG: compacts the log now. */
   shrinkLog(): Promise<Reply>;
   /** RAFTSNAPSHOT: takes a snapshot now. */

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { ELECTION_MS, sleep, TestCluster, text } from "./_cluster.ts";
 import { command, RawClient } from "./_resp_client.ts";
 import { encodeMessages } from "../../lib/raft/mod.ts";
+import { Crc64 } from "../../lib/snapshot/mod.ts";
 
 Deno.test("--consistency low serves reads on a follower cut off from the leader; high refuses", async () => {
   await using cluster = await TestCluster.start(3, ["--consistency", "low"]);
@@ -88,13 +89,18 @@ Deno.test("garbage on RAFTMSG, RAFTPROPOSE and the membership commands gets erro
         text(await c.call("RAFTSNAPCHUNK", "a b", "0", junk)) ?? "",
         /^ERR bad transfer/,
       );
+      assert.match(text(await c.call("RAFTSNAPDONE", "x", junk)) ?? "", /^ERR wrong number/);
       assert.match(
-        text(await c.call("RAFTSNAPDONE", "x", junk)) ?? "",
+        text(await c.call("RAFTSNAPDONE", "x", junk, "10", "AAAAAAAAAAA=")) ?? "",
         /^ERR malformed|^ERR expected/,
+      );
+      assert.match(
+        text(await c.call("RAFTSNAPDONE", "x", junk, "-1", "x")) ?? "",
+        /^ERR bad snapshot size/,
       );
       // A complete transfer of garbage is refused, and nothing is installed.
       assert.equal(text(await c.call("RAFTSNAPCHUNK", "t1", "0", junk)), "OK");
-      const done = text(await c.call("RAFTSNAPDONE", "t1", junk)) ?? "";
+      const done = text(await c.call("RAFTSNAPDONE", "t1", junk, "300", "AAAAAAAAAAA=")) ?? "";
       assert.match(done, /^ERR (malformed|expected|damaged)/);
       // A well-formed snapshot message whose records are garbage: refused before anything changes.
       const snapMsg = encodeMessages([{
@@ -107,7 +113,13 @@ Deno.test("garbage on RAFTMSG, RAFTPROPOSE and the membership commands gets erro
       }]);
       assert.equal(text(await c.call("RAFTSNAPCHUNK", "t2", "0", junk)), "OK");
       assert.match(
-        text(await c.call("RAFTSNAPDONE", "t2", snapMsg)) ?? "",
+        text(await c.call("RAFTSNAPDONE", "t2", snapMsg, "300", "AAAAAAAAAAA=")) ?? "",
+        /^ERR snapshot transfer damaged/,
+      );
+      assert.equal(text(await c.call("RAFTSNAPCHUNK", "t3", "0", junk)), "OK");
+      const crc = new Crc64().update(junk).toBase64();
+      assert.match(
+        text(await c.call("RAFTSNAPDONE", "t3", snapMsg, "300", crc)) ?? "",
         /^ERR damaged snapshot/,
       );
       // A pipeline of junk frames followed by real work.

@@ -58,7 +58,11 @@ export const RAFT_COMMANDS: CommandSpec[] = [
     if (!Number.isSafeInteger(seq) || seq < 0) throw new ReplyError("ERR bad chunk number");
     return cluster(ctx).snapshotChunk(ascii(a[1]), seq, a[3]);
   }),
-  adminCommand("raftsnapdone", 3, (a, ctx) => cluster(ctx).snapshotDone(ascii(a[1]), a[2])),
+  adminCommand("raftsnapdone", 5, (a, ctx) => {
+    const size = Number(ascii(a[3]));
+    if (!Number.isSafeInteger(size) || size < 0) throw new ReplyError("ERR bad snapshot size");
+    return cluster(ctx).snapshotDone(ascii(a[1]), a[2], size, ascii(a[4]));
+  }),
   adminCommand("raftleader", 1, (_a, ctx) => cluster(ctx).leader()),
   adminCommand("raftstate", 1, (_a, ctx) => new Simple(cluster(ctx).state())),
   adminCommand("raftstats", 1, (_a, ctx) => pairs(cluster(ctx).stats())),
