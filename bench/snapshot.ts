@@ -2,7 +2,8 @@
  * Snapshot benchmark: a single bitraft node loaded with N keys takes a
  * snapshot (RAFTSNAPSHOT) while redis-benchmark runs SETs against it; the
  * SETs' latency during the snapshot is compared with a run without one,
- * in the same process lifetime. Reports the snapshot's time and size.
+ * in the same process lifetime. Reports the snapshot's time and size, then
+ * how long a new node takes to catch up through InstallSnapshot.
  *
  * Usage: deno run -A bench/snapshot.ts [--keys 1000000] [--rounds 3]
  * Needs redis-benchmark and redis-cli (apt-get install redis-tools).
@@ -107,6 +108,29 @@ try {
         m(xs, "max")
       } |`,
     );
+  }
+  // InstallSnapshot: a new node joins; the leader's log was compacted long ago.
+  const stats = async (port: number) => {
+    const lines = (await cli(port, "RAFTSTATS")).split("\n");
+    return (k: string) => Number(lines[lines.indexOf(k) + 1]);
+  };
+  const target = (await stats(node.port))("commit_index");
+  const t1 = performance.now();
+  const joiner = await startBitraft(`${root}/j`, ["--join", `127.0.0.1:${node.port}`]);
+  try {
+    for (;;) {
+      const applied = (await stats(joiner.port))("applied_index");
+      if (applied >= target) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const took = (performance.now() - t1) / 1000;
+    console.log(
+      `InstallSnapshot of ${await cli(joiner.port, "DBSIZE")} keys to a new node: caught up ${
+        took.toFixed(1)
+      } s after it was started (including its start-up and join)`,
+    );
+  } finally {
+    await joiner.stop();
   }
 } finally {
   await node.stop();
