@@ -36,6 +36,7 @@ async function serve(config: Config): Promise<void> {
       compactEntries: config.compactEntries,
       trailingLogs: config.trailingLogs,
       snapshotsKept: config.snapshotsKept,
+      logSegmentSize: config.logSegmentSize,
       limits: {
         maxBulk: config.maxBulkLen,
         maxInline: config.maxInlineLen,

@@ -68,6 +68,8 @@ export interface Config {
   trailingLogs: number;
   /** Snapshot files kept. */
   snapshotsKept: number;
+  /** Size of a Raft log segment file in bytes. */
+  logSegmentSize: number;
 }
 
 /** The usage text printed by --help and after a bad flag. */
@@ -100,6 +102,8 @@ export const USAGE = `Usage: bitraft [options]
       --compact-entries n      compact the log every n applied entries (default 20000)
       --trailing-logs n        entries kept behind the compaction point with peers (default 5000)
       --snapshots-kept n       snapshot files kept in <data>/snapshots (default 2)
+      --log-segment-size n     Raft log segment file size; compaction deletes whole segments
+                               (default 64mb)
   -V, --version                print the version and exit
   -h, --help                   print this help and exit
 `;
@@ -164,6 +168,14 @@ function positive(flag: string, text: string, size: boolean): number {
   return n;
 }
 
+function segmentSize(text: string): number {
+  const n = parseSize("log-segment-size", text);
+  if (n < 4096 || n > 1024 ** 3) {
+    throw new FlagError(`invalid size for --log-segment-size: '${text}' (want 4kb to 1gb)`);
+  }
+  return n;
+}
+
 function pick<T extends string>(flag: string, value: string, allowed: readonly string[]): T {
   if (!allowed.includes(value)) {
     throw new FlagError(`invalid value for --${flag}: '${value}' (want ${allowed.join(", ")})`);
@@ -211,6 +223,7 @@ export function parseFlags(argv: string[]): Config {
         "compact-entries": { type: "string", default: "20000" },
         "trailing-logs": { type: "string", default: "5000" },
         "snapshots-kept": { type: "string", default: "2" },
+        "log-segment-size": { type: "string", default: "64mb" },
         version: { type: "boolean", short: "V", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -275,5 +288,6 @@ export function parseFlags(argv: string[]): Config {
       ? 0
       : positive("trailing-logs", values["trailing-logs"], false),
     snapshotsKept: positive("snapshots-kept", values["snapshots-kept"], false),
+    logSegmentSize: segmentSize(values["log-segment-size"]),
   };
 }

@@ -81,6 +81,8 @@ export interface NodeOptions {
   trailingLogs?: number;
   /** Snapshot files kept. @default {2} */
   snapshotsKept?: number;
+  /** Raft log segment file size in bytes. @default {64 MiB} */
+  logSegmentSize?: number;
 }
 
 /** The node's own startup failure (data dir locked, port in use, ...). */
@@ -373,6 +375,7 @@ export class BitraftNode {
       compactEntries: 20_000,
       trailingLogs: 5_000,
       snapshotsKept: 2,
+      logSegmentSize: 64 << 20,
       ...options,
       advertise: options.advertise ?? options.bind,
     };
@@ -412,7 +415,10 @@ export class BitraftNode {
         maxFileSize: opts.maxDatafileSize,
         logger: quiet,
       });
-      wal = await Wal.open(`${opts.data}/raft`, { logger: quiet });
+      wal = await Wal.open(`${opts.data}/raft`, {
+        logger: quiet,
+        segmentSize: opts.logSegmentSize,
+      });
       await finishInstall(`${opts.data}/raft`, store, wal, log);
       const snapshots = await SnapshotStore.open(`${opts.data}/snapshots`, {
         retain: opts.snapshotsKept,
