@@ -837,15 +837,7 @@ export class RaftCore {
       this.#confHistory = kept;
       this.#conf = kept.length > 0 ? kept[kept.length - 1].conf : this.#baseConf;
     }
-    const last = this.#log.lastIndex();
-    for (let lo = from; lo <= last;) {
-      const batch = this.#log.slice(lo, last + 1, 8 << 20);
-      if (batch.length === 0) break;
-      for (const e of batch) {
-        if (e.data[0] === ENTRY_CONF) this.#addConf(e.index, decodeConf(e.data));
-      }
-      lo = batch[batch.length - 1].index + 1;
-    }
+    this.#scanConfs(from);
   }
 
   #handleHeartbeat(m: HeartbeatMessage): void {
@@ -1199,9 +1191,13 @@ export class RaftCore {
   #loadConfHistory(): void {
     this.#confHistory = [];
     this.#conf = this.#baseConf;
-    const first = this.#log.firstIndex();
+    this.#scanConfs(this.#log.firstIndex());
+  }
+
+  /** Records the configuration entries of the log from `from` on. */
+  #scanConfs(from: number): void {
     const last = this.#log.lastIndex();
-    for (let lo = first; lo <= last;) {
+    for (let lo = from; lo <= last;) {
       const batch = this.#log.slice(lo, last + 1, 8 << 20);
       if (batch.length === 0) break;
       for (const e of batch) {
