@@ -99,16 +99,16 @@ export class SnapshotReceiver {
   #complete = new Map<string, string>();
 
   /**
-   * Creates the receiver (and clears what an earlier run left behind).
+   * Creates the receiver (and clears what an earlier run left behind; an
+   * install that a crash cut short must have been finished first).
    *
    * @param dir Where to keep incoming snapshots.
    */
   constructor(dir: string) {
     this.#dir = dir;
     fs.mkdirSync(dir, { recursive: true });
-    for (const name of fs.readdirSync(dir)) {
-      if (name.startsWith("recv-")) fs.rmSync(`${dir}/${name}`, { force: true });
-    }
+    // An install cut short was finished before this runs: whatever is left is stale.
+    for (const name of fs.readdirSync(dir)) fs.rmSync(`${dir}/${name}`, { force: true });
   }
 
   /**
