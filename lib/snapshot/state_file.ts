@@ -53,7 +53,7 @@ const ZLIB_CHUNK = 64 * 1024;
 const INFLATE_PIECE = 32 * 1024;
 
 /** Bytes of state.bin written between two fdatasyncs. */
-const SYNC_EVERY = 4 << 20;
+const SYNC_EVERY = 1 << 20;
 
 /**
  * Writes records to a new `state.bin` (replacing any file at `path`), then
