@@ -775,7 +775,12 @@ export class RaftDriver {
       this.#storage.setSnapshot(meta);
       wal.compact(upTo);
     })();
-    this.#compacting = run.finally(() => (this.#compacting = null));
+    // Its failure is reported through `run`; this copy must not go unhandled.
+    this.#compacting = run.catch(() => {}).finally(() => {
+      this.#compacting = null;
+      // Entries applied meanwhile may already call for the next one.
+      if (!this.#stopped) this.#maybeCompact();
+    });
     await run;
     return wal.firstIndex;
   }
