@@ -28,6 +28,8 @@ import { command } from "./resp_command.ts";
 
 /** Chunks in flight to a follower at once. */
 const WINDOW = 4;
+/** A transfer whose follower acknowledges nothing for this long is abandoned (ms). */
+const STALL_MS = 30_000;
 /** Bytes per chunk. */
 const CHUNK = 256 * 1024;
 /** Records per store batch while installing. */
@@ -57,10 +59,20 @@ export async function sendSnapshot(
   let failure: Error | null = null;
   const settle = (p: Promise<Uint8Array>): Promise<void> =>
     p.then((r) => {
+      progress = performance.now();
       if (r[0] !== 43 /* + */) throw new Error(new TextDecoder().decode(r).trim());
     }).catch((e) => {
       failure ??= e as Error;
     });
+  // A follower that stops answering (paused, or its network gone quiet)
+  // must not hold the transfer forever: without progress for a while, give up.
+  let progress = performance.now();
+  const watchdog = setInterval(() => {
+    if (performance.now() - progress > STALL_MS) {
+      failure ??= new Error(`no progress for ${STALL_MS / 1000} s`);
+      conn.close().catch(() => {});
+    }
+  }, 1000);
   try {
     const inFlight: Promise<void>[] = [];
     const crc = new Crc64();
@@ -79,6 +91,7 @@ export async function sendSnapshot(
       await settle(conn.request(command(done)));
     }
   } finally {
+    clearInterval(watchdog);
     await conn.close();
   }
   if (failure !== null) throw failure;
