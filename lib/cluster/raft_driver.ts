@@ -318,6 +318,16 @@ export class RaftDriver {
 
   /** A snapshot from the leader is replacing the keyspace right now. */
   installing = false;
+  #installed: Promise<void> = Promise.resolve();
+
+  /**
+   * Resolves once the snapshot install in progress (if any) has finished.
+   *
+   * @returns A promise.
+   */
+  whenInstalled(): Promise<void> {
+    return this.#installed;
+  }
 
   /** Unix ms when a message from the leader last arrived (0: never). */
   lastContact = 0;
@@ -621,10 +631,13 @@ export class RaftDriver {
     if (rd.snapshot !== null) {
       const meta = rd.snapshot;
       this.installing = true;
+      let done!: () => void;
+      this.#installed = new Promise((r) => (done = r));
       try {
         await o.installSnapshot(meta);
       } finally {
         this.installing = false;
+        done();
       }
       this.#resetLog(meta);
       o.sm.appliedIndex = meta.index;

@@ -106,11 +106,7 @@ export class RaftService implements ClusterServices {
       const err = await this.#o.driver.changeMembership({ type: "remove", node: addr });
       if (err !== null) return err;
       // The removed node gets no more messages; tell it, so it stops.
-      if (addr !== this.#o.driver.id) {
-        const told = this.#o.transport.request(addr, ["RAFTREMOVED", this.#o.driver.id]);
-        told.catch(() => {});
-        setTimeout(() => this.#o.transport.retain(this.#members()), 2000);
-      }
+      if (addr !== this.#o.driver.id) this.#tellRemoved(addr);
       return OK;
     });
   }
@@ -128,6 +124,21 @@ export class RaftService implements ClusterServices {
     }
     this.#o.onRemoved(by);
     return OK;
+  }
+
+  /**
+   * Tells a removed node so it stops, retrying for a minute while it is
+   * unreachable (a node that never hears it only pre-votes, harmlessly).
+   */
+  async #tellRemoved(addr: string): Promise<void> {
+    const d = this.#o.driver;
+    for (let attempt = 0; attempt < 12 && !d.stopped; attempt++) {
+      const reply = await this.#o.transport.request(addr, ["RAFTREMOVED", d.id]).catch(() => null);
+      if (reply !== null) break;
+      await new Promise((r) => setTimeout(r, 5000));
+      if (this.#members().includes(addr)) return; // added back meanwhile
+    }
+    this.#o.transport.retain(this.#members());
   }
 
   #members(): string[] {

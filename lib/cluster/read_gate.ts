@@ -7,6 +7,8 @@
  * the leader's commit index. A follower runs ReadIndex through the leader
  * and then reads its own store, so reads scale across nodes. With
  * `--redirect`, a follower answers `-TRY <leader>` to reads above `low`.
+ * While a snapshot from the leader replaces the keyspace, reads at every
+ * level wait for it to finish.
  *
  * @module
  */
@@ -41,8 +43,10 @@ export class ConsistencyGate implements ReadGate {
    * @returns Null, or a promise for null or the error to answer.
    */
   barrier(): Promise<ReplyError | null> | null {
-    if (this.#level === "low") return null;
     const d = this.#driver;
+    // Never a half-replaced keyspace, whatever the level.
+    if (d.installing) return d.whenInstalled().then(() => this.barrier());
+    if (this.#level === "low") return null;
     const core = d.core;
     if (core.role === "leader") {
       d.syncClock(); // after a pause the lease must show its real age
