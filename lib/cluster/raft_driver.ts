@@ -21,7 +21,6 @@ import {
   type ConfChange,
   type ConfState,
   decodeConf,
-  encodeConf,
   ENTRY_CONF,
   ENTRY_OP,
   type Message,
@@ -558,11 +557,6 @@ export class RaftDriver {
     else this.#applied.add(index, fn);
   }
 
-  /** Waits until the driver has nothing to do (tests, shutdown). */
-  async settle(): Promise<void> {
-    while (this.#running || this.#scheduled) await new Promise((r) => setTimeout(r, 1));
-  }
-
   // ---------------------------------------------------------------- the turn
 
   #wake(): void {
@@ -865,5 +859,3 @@ export class RaftDriver {
     this.#o.onFatal(e);
   }
 }
-
-export { encodeConf };
